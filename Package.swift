@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "gudok",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "gudok", targets: ["gudok"]),
+        .executable(name: "toss-sandbox", targets: ["toss-sandbox"]),
+    ],
+    targets: [
+        // C libraries from Debian, wrapped as system-library targets.
+        .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI", pkgConfig: "fcgi",
+                       providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Web"]),
+        .target(name: "Web", dependencies: ["CCrypto"]),
+        .target(name: "Billing"),
+        .target(name: "Storage", dependencies: ["CSQLite", "CLibPQ"]),
+        .target(name: "Toss", dependencies: ["CCurl"]),
+        .target(name: "TossSandbox", dependencies: ["CCrypto"]),
+        .target(name: "App", dependencies: ["Web", "Billing", "Storage", "Toss", "CCrypto"]),
+        .executableTarget(name: "gudok", dependencies: ["App", "FastCGI", "TossSandbox"]),
+        .executableTarget(name: "toss-sandbox", dependencies: ["TossSandbox"]),
+
+        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "TossTests", dependencies: ["Toss", "TossSandbox"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Web", "Storage", "Billing"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Web"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// TossSandbox module
