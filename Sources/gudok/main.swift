@@ -1,1 +1,3 @@
-print("gudok")
+import Foundation
+
+exit(CommandLineTool.main(Array(CommandLine.arguments.dropFirst())))

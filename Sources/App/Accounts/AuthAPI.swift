@@ -1,0 +1,38 @@
+import Web
+
+/// `/api/auth/*` of SPEC §4.
+enum AuthAPI {
+    static func register(_ table: inout RouteTable) {
+        table.api("GET", "/api/auth/csrf", summary: "Get a CSRF token") { exchange in
+            .json(["csrf_token": .string(exchange.csrfToken)])
+        }
+        table.api("POST", "/api/auth/signup", summary: "Create an account") { exchange in
+            let body = try JSONBody(exchange.request)
+            do {
+                let user = try exchange.accounts.signUp(username: try body.string("username"), email: try body.optionalString("email") ?? "",
+                                                        password: try body.string("password"))
+                return .json(user.json, status: 201)
+            } catch let error as AccountError {
+                throw error.httpError
+            }
+        }
+        table.api("POST", "/api/auth/login", summary: "Sign in") { exchange in
+            let body = try JSONBody(exchange.request)
+            do {
+                let user = try exchange.accounts.signIn(username: try body.string("username"), password: try body.string("password"),
+                                                        address: exchange.request.remoteAddress)
+                try exchange.signIn(user)
+                return .json(user.json)
+            } catch let error as AccountError {
+                throw error.httpError
+            }
+        }
+        table.api("POST", "/api/auth/logout", summary: "Sign out") { exchange in
+            try exchange.signOut()
+            return .noContent()
+        }
+        table.api("GET", "/api/auth/me", .signedIn, summary: "The signed-in user") { exchange in
+            .json(try exchange.requireUser().json)
+        }
+    }
+}

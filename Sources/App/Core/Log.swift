@@ -1,0 +1,47 @@
+import Foundation
+import Web
+
+public enum LogLevel: String, Sendable, Comparable {
+    case debug, info, warning, error
+
+    var rank: Int { switch self { case .debug: 0; case .info: 1; case .warning: 2; case .error: 3 } }
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// One JSON object per line on stderr. Callers pass only values that are safe to log: never keys, tokens or passwords.
+public struct Logger: Sendable {
+    public var minimum: LogLevel
+    private let sink: LogSink
+
+    public init(minimum: LogLevel = .info, sink: LogSink = .standardError) {
+        self.minimum = minimum
+        self.sink = sink
+    }
+
+    public func log(_ level: LogLevel, _ event: String, _ fields: JSONObject = [:]) {
+        guard level >= minimum else { return }
+        var object: JSONObject = ["time": .string(RFC3339.format(Date(), in: TimeZone(identifier: "UTC")!)), "level": .string(level.rawValue),
+                                  "event": .string(event)]
+        for entry in fields.entries { object[entry.key] = entry.value }
+        sink.write(JSON.object(object).serializedBytes() + [0x0A])
+    }
+
+    public func debug(_ event: String, _ fields: JSONObject = [:]) { log(.debug, event, fields) }
+    public func info(_ event: String, _ fields: JSONObject = [:]) { log(.info, event, fields) }
+    public func warning(_ event: String, _ fields: JSONObject = [:]) { log(.warning, event, fields) }
+    public func error(_ event: String, _ fields: JSONObject = [:]) { log(.error, event, fields) }
+}
+
+public final class LogSink: @unchecked Sendable {
+    public static let standardError = LogSink(handle: FileHandle.standardError)
+    private let handle: FileHandle
+    private let lock = NSLock()
+
+    public init(handle: FileHandle) { self.handle = handle }
+
+    func write(_ bytes: [UInt8]) {
+        lock.lock()
+        defer { lock.unlock() }
+        handle.write(Data(bytes))
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Storage
+import Web
+
+public struct Plan: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var planType: String
+    public var price: Int
+    public var currency: String
+    public var billingCycle: String
+    public var features: [String]
+    public var isActive: Bool
+
+    init(row: Row) {
+        id = row.string("id")
+        name = row.string("name")
+        planType = row.string("plan_type")
+        price = row.int("price")
+        currency = row.string("currency")
+        billingCycle = row.string("billing_cycle")
+        let parsed = try? JSON.parse(row.string("features"))
+        features = parsed?.arrayValue?.compactMap(\.stringValue) ?? []
+        isActive = row.bool("is_active")
+    }
+
+    public init(id: String, name: String, planType: String, price: Int, currency: String = "KRW", billingCycle: String,
+                features: [String], isActive: Bool = true) {
+        self.id = id
+        self.name = name
+        self.planType = planType
+        self.price = price
+        self.currency = currency
+        self.billingCycle = billingCycle
+        self.features = features
+        self.isActive = isActive
+    }
+
+    public var json: JSON {
+        ["id": .string(id), "name": .string(name), "plan_type": .string(planType), "price": .int(price), "currency": .string(currency),
+         "billing_cycle": .string(billingCycle), "features": .array(features.map { .string($0) }), "is_active": .bool(isActive)]
+    }
+
+    /// "9,900원 / 월"
+    public var pricePhrase: String { "\(Money.won(price)) / \(CycleNames.unit(billingCycle))" }
+}
+
+enum CycleNames {
+    static func unit(_ cycle: String) -> String {
+        switch cycle {
+        case "MONTHLY": "월"
+        case "QUARTERLY": "분기"
+        case "YEARLY": "년"
+        default: cycle
+        }
+    }
+
+    static func label(_ cycle: String) -> String {
+        switch cycle {
+        case "MONTHLY": "월간"
+        case "QUARTERLY": "분기"
+        case "YEARLY": "연간"
+        default: cycle
+        }
+    }
+}
+
+enum Money {
+    /// 9900 → "9,900원"
+    static func won(_ amount: Int) -> String { grouped(amount) + "원" }
+
+    static func grouped(_ amount: Int) -> String {
+        let digits = String(abs(amount))
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(character)
+        }
+        return amount < 0 ? "-" + out : out
+    }
+}

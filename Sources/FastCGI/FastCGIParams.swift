@@ -1,0 +1,50 @@
+import Web
+
+/// The CGI parameters of one request, copied out of libfcgi at once (its pointers die at the next accept).
+struct FastCGIParams {
+    private(set) var values: [String: String] = [:]
+
+    init(environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+        guard var cursor = environment else { return }
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                values[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+    }
+
+    init(values: [String: String]) { self.values = values }
+
+    var contentLength: Int? { values["CONTENT_LENGTH"].flatMap { Int($0) } }
+
+    func httpRequest() -> HTTPRequest {
+        let requestURI = values["REQUEST_URI"] ?? values["DOCUMENT_URI"] ?? "/"
+        let rawPath = requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
+        let query = values["QUERY_STRING"]
+            ?? (requestURI.firstIndex(of: "?").map { String(requestURI[requestURI.index(after: $0)...]) } ?? "")
+        var headers: [String: String] = [:]
+        for (name, value) in values where name.hasPrefix("HTTP_") {
+            headers[name.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")] = value
+        }
+        if let type = values["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
+        if let length = values["CONTENT_LENGTH"], !length.isEmpty { headers["content-length"] = length }
+        let https = (values["HTTPS"].map { $0.lowercased() == "on" || $0 == "1" } ?? false) || values["REQUEST_SCHEME"] == "https"
+        let host = headers["host"] ?? values["SERVER_NAME"].map { name in values["SERVER_PORT"].map { "\(name):\($0)" } ?? name } ?? "localhost"
+        return HTTPRequest(
+            method: values["REQUEST_METHOD"] ?? "GET",
+            path: PercentEncoding.decode(rawPath.isEmpty ? "/" : rawPath),
+            query: QueryParameters(parsing: query),
+            headers: headers,
+            remoteAddress: values["REMOTE_ADDR"] ?? "",
+            isHTTPS: https,
+            host: host,
+            requestID: values["REQUEST_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? RequestID.make()
+        )
+    }
+}
+
+enum RequestID {
+    static func make() -> String { Crypto.hex(Crypto.randomBytes(8)) }
+}

@@ -1,0 +1,211 @@
+import Foundation
+
+/// Versioned schema changes. One SQL text serves SQLite and PostgreSQL: ids are TEXT (UUIDs), money and times BIGINT
+/// (won, Unix seconds), flags INTEGER 0/1.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let statements: [String]
+}
+
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "plans", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS plans (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                plan_type TEXT NOT NULL,
+                price BIGINT NOT NULL CHECK (price >= 0),
+                currency TEXT NOT NULL DEFAULT 'KRW',
+                billing_cycle TEXT NOT NULL,
+                features TEXT NOT NULL DEFAULT '[]',
+                is_active INTEGER NOT NULL DEFAULT 1,
+                sort_order INTEGER NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS plans_active ON plans (is_active, sort_order)",
+        ]),
+        Migration(version: 2, name: "users and sessions", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS users (
+                id TEXT PRIMARY KEY,
+                username TEXT NOT NULL,
+                username_key TEXT NOT NULL UNIQUE,
+                email TEXT NOT NULL DEFAULT '',
+                password_hash TEXT NOT NULL,
+                is_staff INTEGER NOT NULL DEFAULT 0,
+                is_active INTEGER NOT NULL DEFAULT 1,
+                created_at BIGINT NOT NULL,
+                last_login BIGINT
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS users_email ON users (email)",
+            """
+            CREATE TABLE IF NOT EXISTS sessions (
+                id_hash TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id)",
+            """
+            CREATE TABLE IF NOT EXISTS login_failures (
+                throttle_key TEXT NOT NULL,
+                failed_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (throttle_key, failed_at)",
+        ]),
+        Migration(version: 3, name: "subscriptions, orders, payments", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS subscriptions (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id),
+                plan_id TEXT NOT NULL REFERENCES plans(id),
+                status TEXT NOT NULL,
+                customer_key TEXT NOT NULL UNIQUE,
+                anchor_at BIGINT,
+                current_period INTEGER NOT NULL DEFAULT 0,
+                start_date BIGINT,
+                end_date BIGINT,
+                next_billing_date BIGINT,
+                cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
+                failed_attempts INTEGER NOT NULL DEFAULT 0,
+                billing_key_sealed TEXT,
+                card_company TEXT,
+                card_number TEXT,
+                cancelled_at BIGINT,
+                claimed_until BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS subscriptions_user ON subscriptions (user_id, created_at)",
+            "CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (status, next_billing_date)",
+            "CREATE INDEX IF NOT EXISTS subscriptions_plan ON subscriptions (plan_id, status)",
+            """
+            CREATE TABLE IF NOT EXISTS orders (
+                order_id TEXT PRIMARY KEY,
+                subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                amount BIGINT NOT NULL,
+                order_name TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                status TEXT NOT NULL,
+                failure_code TEXT,
+                failure_reason TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS orders_subscription ON orders (subscription_id)",
+            """
+            CREATE TABLE IF NOT EXISTS payments (
+                id TEXT PRIMARY KEY,
+                subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                payment_type TEXT NOT NULL,
+                amount BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                order_id TEXT NOT NULL UNIQUE,
+                order_name TEXT NOT NULL,
+                payment_key TEXT UNIQUE,
+                period_index INTEGER NOT NULL,
+                attempt INTEGER NOT NULL DEFAULT 1,
+                payment_method TEXT,
+                paid_at BIGINT,
+                failure_code TEXT,
+                failure_reason TEXT,
+                refunded_amount BIGINT NOT NULL DEFAULT 0,
+                receipt_url TEXT,
+                last_transaction_key TEXT,
+                toss_status TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (subscription_id, period_index, attempt)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS payments_user ON payments (user_id, created_at)",
+            "CREATE INDEX IF NOT EXISTS payments_subscription ON payments (subscription_id, period_index)",
+            "CREATE INDEX IF NOT EXISTS payments_status ON payments (status, created_at)",
+            "CREATE INDEX IF NOT EXISTS payments_created ON payments (created_at)",
+        ]),
+        Migration(version: 4, name: "webhooks, audit log, test clock", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS webhook_events (
+                id TEXT PRIMARY KEY,
+                transmission_id TEXT UNIQUE,
+                event_type TEXT NOT NULL,
+                payment_key TEXT,
+                received_at BIGINT NOT NULL,
+                payload TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                detail TEXT
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS webhook_events_received ON webhook_events (received_at)",
+            """
+            CREATE TABLE IF NOT EXISTS audit_log (
+                id TEXT PRIMARY KEY,
+                actor_id TEXT,
+                action TEXT NOT NULL,
+                object_type TEXT NOT NULL,
+                object_id TEXT NOT NULL,
+                before_state TEXT,
+                after_state TEXT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS audit_log_object ON audit_log (object_type, object_id, created_at)",
+            """
+            CREATE TABLE IF NOT EXISTS test_clock (
+                id INTEGER PRIMARY KEY,
+                now_at BIGINT
+            )
+            """,
+        ]),
+    ]
+}
+
+/// Applies pending migrations. Safe to run twice and while servers run: each migration applies in one transaction
+/// under a lock (SQLite's write lock, a PostgreSQL advisory lock) and is recorded in `schema_migrations`.
+public struct Migrator {
+    public let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    @discardableResult
+    public func migrate(now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> [Migration] {
+        try database.withConnection { connection in
+            if connection.dialect == .postgres { try connection.execute("SELECT pg_advisory_lock(?)", [.int(0x6775646F6B)]) }
+            defer { if connection.dialect == .postgres { _ = try? connection.execute("SELECT pg_advisory_unlock(?)", [.int(0x6775646F6B)]) } }
+            try connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", [])
+            var applied: [Migration] = []
+            for migration in Migrations.all {
+                let didApply = try connection.transaction(immediate: true) { () -> Bool in
+                    guard try connection.queryOne("SELECT version FROM schema_migrations WHERE version = ?", [.int(Int64(migration.version))]) == nil
+                    else { return false }
+                    for statement in migration.statements { try connection.execute(statement, []) }
+                    try connection.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                           [.int(Int64(migration.version)), .text(migration.name), .int(now)])
+                    return true
+                }
+                if didApply { applied.append(migration) }
+            }
+            return applied
+        }
+    }
+
+    public func pendingVersions() throws -> [Int] {
+        try database.withConnection { connection in
+            let rows = (try? connection.query("SELECT version FROM schema_migrations", [])) ?? []
+            let done = Set(rows.map { $0.int("version") })
+            return Migrations.all.map(\.version).filter { !done.contains($0) }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// A value bound to or read from SQL. Times are stored as Unix seconds (BIGINT), booleans as 0/1, so one SQL text serves both databases.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case text(String)
+
+    public static func bool(_ value: Bool) -> SQLValue { .int(value ? 1 : 0) }
+    public static func optional(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
+    public static func optional(_ value: Int?) -> SQLValue { value.map { .int(Int64($0)) } ?? .null }
+}
+
+extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int) { self = .int(Int64(value)) }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+/// One result row; columns by name.
+public struct Row: Sendable {
+    public let columns: [String]
+    public let values: [SQLValue]
+
+    public init(columns: [String], values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    public subscript(_ name: String) -> SQLValue {
+        guard let index = columns.firstIndex(of: name) else { preconditionFailure("no column \(name) in \(columns)") }
+        return values[index]
+    }
+
+    public func string(_ name: String) -> String {
+        switch self[name] {
+        case .text(let s): s
+        case .int(let i): String(i)
+        case .null: ""
+        }
+    }
+
+    public func optionalString(_ name: String) -> String? {
+        switch self[name] {
+        case .text(let s): s
+        case .int(let i): String(i)
+        case .null: nil
+        }
+    }
+
+    public func int(_ name: String) -> Int { optionalInt(name) ?? 0 }
+
+    public func optionalInt(_ name: String) -> Int? {
+        switch self[name] {
+        case .int(let i): Int(i)
+        case .text(let s): Int(s)
+        case .null: nil
+        }
+    }
+
+    public func bool(_ name: String) -> Bool { int(name) != 0 }
+}
