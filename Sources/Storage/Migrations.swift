@@ -75,11 +75,13 @@ public enum Migrations {
                 next_billing_date BIGINT,
                 cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
                 failed_attempts INTEGER NOT NULL DEFAULT 0,
+                retry_immediately INTEGER NOT NULL DEFAULT 0,
                 billing_key_sealed TEXT,
                 card_company TEXT,
                 card_number TEXT,
                 cancelled_at BIGINT,
                 claimed_until BIGINT NOT NULL DEFAULT 0,
+                claimed_by TEXT,
                 created_at BIGINT NOT NULL,
                 updated_at BIGINT NOT NULL
             )

@@ -15,7 +15,8 @@ struct Runtime {
         let logger = Logger(minimum: configuration.logLevel)
         let database = try DatabaseURL.open(configuration.databaseURL)
         let clock: Clock = configuration.testClockEnabled ? DatabaseTestClock(database: database) : SystemClock()
-        let application = Application(configuration: configuration, database: database, clock: clock, logger: logger, services: Services())
+        let application = Application(configuration: configuration, database: database, clock: clock, logger: logger,
+                                      services: Services.make(configuration: configuration))
         return Runtime(configuration: configuration, database: database, clock: clock, logger: logger, application: application)
     }
 }

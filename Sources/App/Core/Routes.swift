@@ -14,5 +14,8 @@ extension Application {
         AuthAPI.register(&table)
         AccountPages.register(&table)
         PricingPage.register(&table)
+        SubscriptionsAPI.register(&table)
+        CheckoutPage.register(&table)
+        AccountPage.register(&table)
     }
 }

@@ -1,0 +1,116 @@
+import Billing
+import Foundation
+import Web
+
+/// `/account`: the person's subscriptions, next charge, card, payments with receipts, and the buttons to manage them.
+enum AccountPage {
+    static func register(_ table: inout RouteTable) {
+        table.page("GET", "/account", .signedIn, summary: "Account page") { exchange in
+            let user = try exchange.requireUser()
+            let (subscriptions, payments) = try exchange.withDatabase { connection in
+                (try SubscriptionRepository(connection: connection).forUser(user.id), try PaymentRepository(connection: connection).forUser(user.id))
+            }
+            let config = exchange.app.configuration
+            var notice = ""
+            if exchange.request.query["paid"] != nil { notice = "<div class=\"alert success\" id=\"notice\">결제가 완료되어 구독이 시작되었습니다.</div>" }
+            if exchange.request.query["card"] != nil { notice = "<div class=\"alert success\" id=\"notice\">카드가 등록되었습니다.</div>" }
+            if let message = exchange.request.query["message"] { notice = "<div class=\"alert info\" id=\"notice\">\(HTML.escape(message))</div>" }
+            let visible = subscriptions.filter { $0.status != .pending || subscriptions.count == 1 }
+            let body = """
+            <section class="account" id="account" data-client-key="\(HTML.escape(config.tossClientKey))"
+              data-customer-email="\(HTML.escape(user.email))" data-customer-name="\(HTML.escape(user.username))"
+              data-billing-success-url="\(HTML.escape(exchange.publicOrigin))/api/subscriptions/billing/success"
+              data-billing-fail-url="\(HTML.escape(exchange.publicOrigin))/api/subscriptions/billing/fail">
+            <h1>내 구독</h1>
+            \(notice)
+            \(visible.isEmpty ? "<p>아직 구독이 없습니다. <a href=\"/\">요금제 보기</a></p>" : visible.map { card($0, exchange) }.joined(separator: "\n"))
+            <h2>결제 내역</h2>
+            \(paymentsTable(payments, exchange))
+            </section>
+            """
+            let head = """
+            <script src="\(HTML.escape(config.tossJSSDKURL))"></script>
+            <script src="/static/js/account.js" defer></script>
+            """
+            var response = HTTPResponse.html(Layout.page(title: "내 구독", exchange, extraHead: head, body: body))
+            response.addHeader("Content-Security-Policy", CheckoutPage.contentSecurityPolicy(sdkOrigin: config.tossJSSDKOrigin))
+            return response
+        }
+        table.page("POST", "/account/subscriptions/{subscription_id}/cancel", .signedIn, summary: "Cancel (form)") { exchange in
+            let atPeriodEnd = exchange.request.form["at_period_end"] != "0"
+            do {
+                let subscription = try exchange.subscriptions.cancel(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!,
+                                                                     atPeriodEnd: atPeriodEnd)
+                let message = subscription.status == .cancelled ? "구독이 해지되었습니다." : "현재 결제 기간이 끝나면 구독이 해지됩니다."
+                return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent(message))
+            } catch let error as SubscriptionError {
+                throw error.httpError
+            }
+        }
+        table.page("POST", "/account/subscriptions/{subscription_id}/resume", .signedIn, summary: "Resume (form)") { exchange in
+            do {
+                _ = try exchange.subscriptions.resume(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!)
+                return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent("해지 예약이 취소되었습니다."))
+            } catch let error as SubscriptionError {
+                throw error.httpError
+            }
+        }
+    }
+
+    private static func card(_ s: Subscription, _ exchange: Exchange) -> String {
+        let e = HTML.escape
+        let zone = exchange.zone
+        let period = s.startDate.map { start in "\(Format.date(start, zone)) ~ \(s.endDate.map { Format.date($0, zone) } ?? "")" } ?? "-"
+        var next = "-"
+        if s.status == .active && s.cancelAtPeriodEnd {
+            next = "\(s.endDate.map { Format.date($0, zone) } ?? "")에 해지 예정 (더 이상 결제되지 않음)"
+        } else if let date = s.nextBillingDate, s.status == .active || s.status == .pastDue {
+            next = "\(Format.dateTime(date, zone)) · \(Money.won(s.plan.price))"
+        }
+        let cardText = s.hasCard ? "\(e(s.cardCompany ?? "카드")) \(e(s.cardNumber ?? ""))" : "등록된 카드 없음"
+        var actions = ""
+        let csrf = Layout.csrfField(exchange)
+        switch s.status {
+        case .active where s.cancelAtPeriodEnd:
+            actions += "<form method=\"post\" action=\"/account/subscriptions/\(e(s.id))/resume\" class=\"inline\">\(csrf)<button class=\"button\" id=\"resume-button\">해지 예약 취소</button></form>"
+        case .active, .pastDue:
+            if s.status == .active {
+                actions += "<form method=\"post\" action=\"/account/subscriptions/\(e(s.id))/cancel\" class=\"inline\">\(csrf)<input type=\"hidden\" name=\"at_period_end\" value=\"1\"><button class=\"button\" id=\"cancel-period-end-button\">기간 끝나면 해지</button></form>"
+            }
+            actions += "<form method=\"post\" action=\"/account/subscriptions/\(e(s.id))/cancel\" class=\"inline\">\(csrf)<input type=\"hidden\" name=\"at_period_end\" value=\"0\"><button class=\"button danger\" id=\"cancel-now-button\">지금 해지</button></form>"
+        case .pending:
+            actions += "<a class=\"button primary\" href=\"/checkout/\(e(s.plan.id))\">결제 계속하기</a>"
+        default: break
+        }
+        if [.active, .pastDue].contains(s.status) {
+            actions += "<button type=\"button\" class=\"button change-card-button\" data-customer-key=\"\(e(s.customerKey))\">카드 변경</button>"
+        }
+        let warning = s.status == .pastDue
+            ? "<div class=\"alert error\">자동결제가 실패했습니다. 카드를 변경하면 바로 다시 결제를 시도합니다.</div>" : ""
+        return """
+        <article class="subscription-card" data-subscription-id="\(e(s.id))" data-status="\(e(s.status.rawValue))">
+        <header><h2>\(e(s.plan.name))</h2><span class="badge status-\(e(s.status.rawValue))">\(e(s.status.koreanLabel))</span></header>
+        \(warning)
+        <dl>
+        <dt>요금</dt><dd>\(e(s.plan.pricePhrase))</dd>
+        <dt>이용 기간</dt><dd class="period">\(e(period))</dd>
+        <dt>다음 결제</dt><dd class="next-billing">\(e(next))</dd>
+        <dt>결제 카드</dt><dd class="card-info">\(cardText)</dd>
+        </dl>
+        <div class="actions">\(actions)</div>
+        </article>
+        """
+    }
+
+    private static func paymentsTable(_ payments: [Payment], _ exchange: Exchange) -> String {
+        guard !payments.isEmpty else { return "<p class=\"muted\">결제 내역이 없습니다.</p>" }
+        let e = HTML.escape
+        let rows = payments.map { p in
+            let receipt = p.receiptURL.map { "<a href=\"\(e($0))\" target=\"_blank\" rel=\"noopener\">영수증</a>" } ?? ""
+            let when = Format.dateTime(p.paidAt ?? p.createdAt, exchange.zone)
+            let reason = p.failureReason.map { "<br><span class=\"muted\">\(e($0))</span>" } ?? ""
+            return "<tr data-order-id=\"\(e(p.orderID))\"><td>\(e(when))</td><td>\(e(p.orderName))</td><td class=\"num\">\(e(Money.won(p.amount)))</td><td><span class=\"badge payment-\(e(p.status.rawValue))\">\(e(p.status.koreanLabel))</span>\(reason)</td><td>\(receipt)</td></tr>"
+        }.joined()
+        return "<table class=\"table\" id=\"payments\"><thead><tr><th>일시</th><th>내용</th><th>금액</th><th>상태</th><th></th></tr></thead><tbody>\(rows)</tbody></table>"
+    }
+}

@@ -1,0 +1,132 @@
+import Billing
+import Foundation
+import Storage
+import Web
+
+/// One charge attempt.
+struct Payment: Sendable {
+    var id: String
+    var subscriptionID: String
+    var userID: String
+    var paymentType: String
+    var amount: Int
+    var status: PaymentStatus
+    var orderID: String
+    var orderName: String
+    var paymentKey: String?
+    var periodIndex: Int
+    var attempt: Int
+    var paymentMethod: String?
+    var paidAt: Date?
+    var failureCode: String?
+    var failureReason: String?
+    var refundedAmount: Int
+    var receiptURL: String?
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(row: Row) {
+        id = row.string("id")
+        subscriptionID = row.string("subscription_id")
+        userID = row.string("user_id")
+        paymentType = row.string("payment_type")
+        amount = row.int("amount")
+        status = PaymentStatus(rawValue: row.string("status")) ?? .pending
+        orderID = row.string("order_id")
+        orderName = row.string("order_name")
+        paymentKey = row.optionalString("payment_key")
+        periodIndex = row.int("period_index")
+        attempt = row.int("attempt")
+        paymentMethod = row.optionalString("payment_method")
+        paidAt = row.optionalInt("paid_at").map(Date.init(unixSeconds:))
+        failureCode = row.optionalString("failure_code")
+        failureReason = row.optionalString("failure_reason")
+        refundedAmount = row.int("refunded_amount")
+        receiptURL = row.optionalString("receipt_url")
+        createdAt = Date(unixSeconds: row.int("created_at"))
+        updatedAt = Date(unixSeconds: row.int("updated_at"))
+    }
+
+    func json(zone: TimeZone) -> JSON {
+        ["id": .string(id), "subscription_id": .string(subscriptionID), "payment_type": .string(paymentType), "amount": .int(amount),
+         "status": .string(status.rawValue), "order_id": .string(orderID), "payment_method": .optional(paymentMethod),
+         "paid_at": paidAt.map { .string(RFC3339.format($0, in: zone)) } ?? .null, "failure_code": .optional(failureCode),
+         "failure_reason": .optional(failureReason), "refunded_amount": .int(refundedAmount), "receipt_url": .optional(receiptURL),
+         "created_at": .string(RFC3339.format(createdAt, in: zone))]
+    }
+}
+
+struct PaymentRepository {
+    let connection: DatabaseConnection
+
+    func find(orderID: String) throws -> Payment? {
+        try connection.queryOne("SELECT * FROM payments WHERE order_id = ?", [.text(orderID)]).map(Payment.init(row:))
+    }
+
+    func find(id: String) throws -> Payment? {
+        guard let canonical = Identifier.canonical(id) else { return nil }
+        return try connection.queryOne("SELECT * FROM payments WHERE id = ?", [.text(canonical)]).map(Payment.init(row:))
+    }
+
+    func find(paymentKey: String) throws -> Payment? {
+        try connection.queryOne("SELECT * FROM payments WHERE payment_key = ?", [.text(paymentKey)]).map(Payment.init(row:))
+    }
+
+    func forUser(_ userID: String) throws -> [Payment] {
+        try connection.query("SELECT * FROM payments WHERE user_id = ? ORDER BY created_at DESC, id DESC", [.text(userID)]).map(Payment.init(row:))
+    }
+
+    func forSubscription(_ subscriptionID: String) throws -> [Payment] {
+        try connection.query("SELECT * FROM payments WHERE subscription_id = ? ORDER BY created_at DESC, attempt DESC", [.text(subscriptionID)])
+            .map(Payment.init(row:))
+    }
+
+    func attempts(subscriptionID: String, periodIndex: Int) throws -> [Payment] {
+        try connection.query("SELECT * FROM payments WHERE subscription_id = ? AND period_index = ? ORDER BY attempt",
+                             [.text(subscriptionID), .int(Int64(periodIndex))]).map(Payment.init(row:))
+    }
+
+    func pending(olderThan cutoff: Date, limit: Int) throws -> [Payment] {
+        try connection.query("SELECT * FROM payments WHERE status = 'PENDING' AND created_at <= ? ORDER BY created_at LIMIT ?",
+                             [.int(cutoff.unixSeconds), .int(Int64(limit))]).map(Payment.init(row:))
+    }
+
+    /// Records an attempt as PENDING before Toss is called. Throws a unique violation if this attempt already exists.
+    @discardableResult
+    func insertPending(subscription: Subscription, orderID: String, orderName: String, amount: Int, periodIndex: Int, attempt: Int,
+                       paymentKey: String?, now: Date) throws -> String {
+        let id = Identifier.make()
+        try connection.execute(
+            """
+            INSERT INTO payments (id, subscription_id, user_id, payment_type, amount, status, order_id, order_name, payment_key, period_index, attempt,
+            created_at, updated_at) VALUES (?, ?, ?, 'SUBSCRIPTION', ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(id), .text(subscription.id), .text(subscription.userID), .int(Int64(amount)), .text(orderID), .text(orderName),
+             .optional(paymentKey), .int(Int64(periodIndex)), .int(Int64(attempt)), .int(now.unixSeconds), .int(now.unixSeconds)])
+        return id
+    }
+
+    /// Settles a PENDING payment as COMPLETED; answers false if it was not PENDING any more (someone settled it first).
+    func complete(orderID: String, paymentKey: String, method: String?, paidAt: Date, receiptURL: String?, transactionKey: String?, now: Date) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE payments SET status = 'COMPLETED', payment_key = ?, payment_method = ?, paid_at = ?, receipt_url = ?, last_transaction_key = ?,
+            toss_status = 'DONE', failure_code = NULL, failure_reason = NULL, updated_at = ? WHERE order_id = ? AND status = 'PENDING'
+            """,
+            [.text(paymentKey), .optional(method), .int(paidAt.unixSeconds), .optional(receiptURL), .optional(transactionKey), .int(now.unixSeconds),
+             .text(orderID)]) == 1
+    }
+
+    func fail(orderID: String, code: String, reason: String, paymentKey: String? = nil, now: Date) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE payments SET status = 'FAILED', failure_code = ?, failure_reason = ?, payment_key = COALESCE(?, payment_key), updated_at = ?
+            WHERE order_id = ? AND status = 'PENDING'
+            """,
+            [.text(code), .text(reason), .optional(paymentKey), .int(now.unixSeconds), .text(orderID)]) == 1
+    }
+
+    func touch(orderID: String, now: Date) throws {
+        try connection.execute("UPDATE payments SET updated_at = ? WHERE order_id = ?", [.int(now.unixSeconds), .text(orderID)])
+    }
+}

@@ -1,0 +1,165 @@
+import Billing
+import Foundation
+import Storage
+import Web
+
+/// A subscription row with its plan.
+struct Subscription: Sendable {
+    var id: String
+    var userID: String
+    var plan: Plan
+    var status: SubscriptionStatus
+    var customerKey: String
+    var anchor: Date?
+    var currentPeriod: Int
+    var startDate: Date?
+    var endDate: Date?
+    var nextBillingDate: Date?
+    var cancelAtPeriodEnd: Bool
+    var failedAttempts: Int
+    var retryImmediately: Bool
+    var sealedBillingKey: String?
+    var cardCompany: String?
+    var cardNumber: String?
+    var cancelledAt: Date?
+    var createdAt: Date
+
+    /// Columns to select: the subscription's own, plus its plan's prefixed `plan_`.
+    static let selectColumns = """
+        s.*, p.id AS plan_id_, p.name AS plan_name, p.plan_type AS plan_plan_type, p.price AS plan_price, p.currency AS plan_currency,
+        p.billing_cycle AS plan_billing_cycle, p.features AS plan_features, p.is_active AS plan_is_active
+        """
+
+    init(row: Row) {
+        id = row.string("id")
+        userID = row.string("user_id")
+        let features = (try? JSON.parse(row.string("plan_features")))?.arrayValue?.compactMap(\.stringValue) ?? []
+        plan = Plan(id: row.string("plan_id_"), name: row.string("plan_name"), planType: row.string("plan_plan_type"), price: row.int("plan_price"),
+                    currency: row.string("plan_currency"), billingCycle: row.string("plan_billing_cycle"), features: features,
+                    isActive: row.bool("plan_is_active"))
+        status = SubscriptionStatus(rawValue: row.string("status")) ?? .pending
+        customerKey = row.string("customer_key")
+        anchor = row.optionalInt("anchor_at").map(Date.init(unixSeconds:))
+        currentPeriod = row.int("current_period")
+        startDate = row.optionalInt("start_date").map(Date.init(unixSeconds:))
+        endDate = row.optionalInt("end_date").map(Date.init(unixSeconds:))
+        nextBillingDate = row.optionalInt("next_billing_date").map(Date.init(unixSeconds:))
+        cancelAtPeriodEnd = row.bool("cancel_at_period_end")
+        failedAttempts = row.int("failed_attempts")
+        retryImmediately = row.bool("retry_immediately")
+        sealedBillingKey = row.optionalString("billing_key_sealed")
+        cardCompany = row.optionalString("card_company")
+        cardNumber = row.optionalString("card_number")
+        cancelledAt = row.optionalInt("cancelled_at").map(Date.init(unixSeconds:))
+        createdAt = Date(unixSeconds: row.int("created_at"))
+    }
+
+    var cycle: BillingCycle { BillingCycle(rawValue: plan.billingCycle) ?? .monthly }
+
+    var state: SubscriptionState {
+        get {
+            SubscriptionState(status: status, anchor: anchor, currentPeriodIndex: currentPeriod, cancelAtPeriodEnd: cancelAtPeriodEnd,
+                              failedAttempts: failedAttempts, retryImmediately: retryImmediately, cancelledAt: cancelledAt)
+        }
+        set {
+            status = newValue.status
+            anchor = newValue.anchor
+            currentPeriod = newValue.currentPeriodIndex
+            cancelAtPeriodEnd = newValue.cancelAtPeriodEnd
+            failedAttempts = newValue.failedAttempts
+            retryImmediately = newValue.retryImmediately
+            cancelledAt = newValue.cancelledAt
+        }
+    }
+
+    /// Recomputes the dates shown to people and used by the biller's due query from the state.
+    mutating func refreshDates(calendar: BillingCalendar, dunning: DunningSchedule) {
+        guard let anchor else { return }
+        startDate = anchor
+        endDate = calendar.periodStart(anchor: anchor, cycle: cycle, index: currentPeriod + 1)
+        switch status {
+        case .active where cancelAtPeriodEnd: nextBillingDate = endDate
+        case .active, .pastDue: nextBillingDate = nextRenewalDate(state: state, calendar: calendar, cycle: cycle, dunning: dunning)
+        case .pending, .cancelled, .expired, .inactive: nextBillingDate = nil
+        }
+    }
+
+    var hasCard: Bool { sealedBillingKey != nil }
+
+    func json(zone: TimeZone) -> JSON {
+        func time(_ date: Date?) -> JSON { date.map { .string(RFC3339.format($0, in: zone)) } ?? .null }
+        let card: JSON = hasCard || cardNumber != nil
+            ? ["company": .optional(cardCompany), "number": .optional(cardNumber)] : .null
+        return ["id": .string(id), "plan": plan.json, "status": .string(status.rawValue), "customer_key": .string(customerKey),
+                "start_date": time(startDate), "end_date": time(endDate), "next_billing_date": time(status == .active && cancelAtPeriodEnd ? nil : nextBillingDate),
+                "cancel_at_period_end": .bool(cancelAtPeriodEnd), "card": hasCard ? card : .null, "created_at": time(createdAt)]
+    }
+}
+
+struct SubscriptionRepository {
+    let connection: DatabaseConnection
+
+    private static let base = "SELECT \(Subscription.selectColumns) FROM subscriptions s JOIN plans p ON p.id = s.plan_id"
+
+    func find(id: String) throws -> Subscription? {
+        guard let canonical = Identifier.canonical(id) else { return nil }
+        return try connection.queryOne(Self.base + " WHERE s.id = ?", [.text(canonical)]).map(Subscription.init(row:))
+    }
+
+    /// A user's subscription; another user's id answers nil (404, never 403).
+    func find(id: String, userID: String) throws -> Subscription? {
+        guard let canonical = Identifier.canonical(id) else { return nil }
+        return try connection.queryOne(Self.base + " WHERE s.id = ? AND s.user_id = ?", [.text(canonical), .text(userID)]).map(Subscription.init(row:))
+    }
+
+    func find(customerKey: String, userID: String) throws -> Subscription? {
+        try connection.queryOne(Self.base + " WHERE s.customer_key = ? AND s.user_id = ?", [.text(customerKey), .text(userID)])
+            .map(Subscription.init(row:))
+    }
+
+    func find(customerKey: String) throws -> Subscription? {
+        try connection.queryOne(Self.base + " WHERE s.customer_key = ?", [.text(customerKey)]).map(Subscription.init(row:))
+    }
+
+    func forUser(_ userID: String) throws -> [Subscription] {
+        try connection.query(Self.base + " WHERE s.user_id = ? ORDER BY s.created_at DESC, s.id DESC", [.text(userID)]).map(Subscription.init(row:))
+    }
+
+    func insert(id: String, userID: String, planID: String, customerKey: String, now: Date) throws {
+        try connection.execute(
+            "INSERT INTO subscriptions (id, user_id, plan_id, status, customer_key, created_at, updated_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?)",
+            [.text(id), .text(userID), .text(planID), .text(customerKey), .int(now.unixSeconds), .int(now.unixSeconds)])
+    }
+
+    func changePlan(id: String, planID: String, now: Date) throws {
+        try connection.execute("UPDATE subscriptions SET plan_id = ?, updated_at = ? WHERE id = ?", [.text(planID), .int(now.unixSeconds), .text(id)])
+    }
+
+    /// Writes the billing state and dates. `expectedStatus` guards against a concurrent change: 0 rows means someone else moved it.
+    @discardableResult
+    func saveState(_ s: Subscription, now: Date, expectedStatus: SubscriptionStatus? = nil, expectedPeriod: Int? = nil) throws -> Bool {
+        var sql = """
+            UPDATE subscriptions SET status = ?, anchor_at = ?, current_period = ?, start_date = ?, end_date = ?, next_billing_date = ?,
+            cancel_at_period_end = ?, failed_attempts = ?, retry_immediately = ?, cancelled_at = ?, updated_at = ? WHERE id = ?
+            """
+        var parameters: [SQLValue] = [.text(s.status.rawValue), .optional(s.anchor.map { Int($0.unixSeconds) }), .int(Int64(s.currentPeriod)),
+                                      .optional(s.startDate.map { Int($0.unixSeconds) }), .optional(s.endDate.map { Int($0.unixSeconds) }),
+                                      .optional(s.nextBillingDate.map { Int($0.unixSeconds) }), .bool(s.cancelAtPeriodEnd),
+                                      .int(Int64(s.failedAttempts)), .bool(s.retryImmediately), .optional(s.cancelledAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds),
+                                      .text(s.id)]
+        if let expectedStatus {
+            sql += " AND status = ?"
+            parameters.append(.text(expectedStatus.rawValue))
+        }
+        if let expectedPeriod {
+            sql += " AND current_period = ?"
+            parameters.append(.int(Int64(expectedPeriod)))
+        }
+        return try connection.execute(sql, parameters) == 1
+    }
+
+    func saveCard(id: String, sealedBillingKey: String?, company: String?, number: String?, now: Date) throws {
+        try connection.execute("UPDATE subscriptions SET billing_key_sealed = ?, card_company = ?, card_number = ?, updated_at = ? WHERE id = ?",
+                               [.optional(sealedBillingKey), .optional(company), .optional(number), .int(now.unixSeconds), .text(id)])
+    }
+}

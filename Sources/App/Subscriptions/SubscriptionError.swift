@@ -1,0 +1,39 @@
+import Web
+
+/// Refusals of the subscription routes, mapped to SPEC §4's codes in one place.
+enum SubscriptionError: Error, Equatable {
+    case planNotFound
+    case subscriptionNotFound
+    case orderNotFound
+    case alreadySubscribed
+    case invalidCustomerKey
+    case customerKeyTaken
+    case notPending
+    case notActive
+    case notCancelling
+    case amountMismatch(expected: Int, given: Int)
+    case tossRefused(code: String, message: String)
+    case pgUnavailable(code: String)
+    case chargeDeclined(code: String, message: String)
+
+    var httpError: HTTPError {
+        switch self {
+        case .planNotFound: HTTPError(404, code: "PLAN_NOT_FOUND", message: "요금제를 찾을 수 없습니다.")
+        case .subscriptionNotFound: HTTPError(404, code: "SUBSCRIPTION_NOT_FOUND", message: "구독을 찾을 수 없습니다.")
+        case .orderNotFound: HTTPError(404, code: "ORDER_NOT_FOUND", message: "주문을 찾을 수 없습니다.")
+        case .alreadySubscribed: HTTPError(409, code: "ALREADY_SUBSCRIBED", message: "이미 이용 중인 구독이 있습니다.")
+        case .invalidCustomerKey:
+            HTTPError(400, code: "INVALID_CUSTOMER_KEY", message: "customer_key는 영문, 숫자, - _ = . @ 로 된 2~50자여야 합니다.")
+        case .customerKeyTaken: HTTPError(409, code: "CUSTOMER_KEY_TAKEN", message: "이미 사용 중인 customer_key입니다.")
+        case .notPending: HTTPError(409, code: "NOT_PENDING", message: "결제를 기다리는 구독이 아닙니다.")
+        case .notActive: HTTPError(400, code: "NOT_ACTIVE", message: "활성 구독이 아닙니다.")
+        case .notCancelling: HTTPError(400, code: "NOT_CANCELLING", message: "해지 예약된 구독이 아닙니다.")
+        case .amountMismatch(let expected, let given):
+            HTTPError(400, code: "AMOUNT_MISMATCH", message: "결제 금액이 주문 금액과 다릅니다 (주문 \(expected)원, 요청 \(given)원).")
+        case .tossRefused(let code, let message): HTTPError(400, code: code, message: message)
+        case .pgUnavailable(let code):
+            HTTPError(502, code: "PG_UNAVAILABLE", message: "결제사 응답을 받지 못했습니다 (\(code)). 결제 결과를 확인한 뒤 자동으로 반영합니다.")
+        case .chargeDeclined(let code, let message): HTTPError(400, code: code, message: "카드는 등록되었지만 결제가 거절되었습니다: \(message)")
+        }
+    }
+}

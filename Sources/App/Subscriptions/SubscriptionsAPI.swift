@@ -1,0 +1,77 @@
+import Foundation
+import Web
+
+/// `/api/subscriptions/*` of SPEC §4 (the seed's routes, kept compatible).
+enum SubscriptionsAPI {
+    static func register(_ table: inout RouteTable) {
+        table.api("POST", "/api/subscriptions/subscribe", .signedIn, summary: "Start a subscription (PENDING)") { exchange in
+            let body = try JSONBody(exchange.request)
+            let subscription = try run { try exchange.subscriptions.subscribe(user: try exchange.requireUser(), planID: try body.string("plan_id"),
+                                                                                customerKey: try body.optionalString("customer_key")) }
+            return .json(subscription.json(zone: exchange.zone), status: 201)
+        }
+        table.api("POST", "/api/subscriptions/{subscription_id}/checkout", .signedIn, summary: "Create the first-period order") { exchange in
+            let checkout = try run { try exchange.subscriptions.checkout(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!) }
+            return .json(checkoutJSON(checkout, exchange), status: 201)
+        }
+        table.api("POST", "/api/subscriptions/payments/confirm", .signedIn, summary: "Confirm a payment-window payment") { exchange in
+            let body = try JSONBody(exchange.request)
+            let payment = try run {
+                try exchange.subscriptions.confirm(user: try exchange.requireUser(), paymentKey: try body.string("payment_key"),
+                                                   orderID: try body.string("order_id"), amount: try body.integerOrDigits("amount"))
+            }
+            return .json(payment.json(zone: exchange.zone))
+        }
+        table.api("POST", "/api/subscriptions/billing/issue", .signedIn, summary: "Register a card (billing key)") { exchange in
+            let body = try JSONBody(exchange.request)
+            let subscription = try run {
+                try exchange.subscriptions.issueBillingKey(user: try exchange.requireUser(), customerKey: try body.string("customer_key"),
+                                                           authKey: try body.string("auth_key"))
+            }
+            return .json(["subscription": subscription.json(zone: exchange.zone), "card": subscription.json(zone: exchange.zone)["card"] ?? .null])
+        }
+        table.api("GET", "/api/subscriptions/my-subscriptions", .signedIn, summary: "The user's subscriptions") { exchange in
+            let user = try exchange.requireUser()
+            let list = try exchange.withDatabase { try SubscriptionRepository(connection: $0).forUser(user.id) }
+            return .json(.array(list.map { $0.json(zone: exchange.zone) }))
+        }
+        table.api("POST", "/api/subscriptions/cancel/{subscription_id}", .signedIn, summary: "Cancel at period end or now") { exchange in
+            let body = exchange.request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
+                ? JSONBody(object: [:]) : try JSONBody(exchange.request)
+            let atPeriodEnd = try body.optionalBool("at_period_end") ?? true
+            let subscription = try run {
+                try exchange.subscriptions.cancel(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!,
+                                                  atPeriodEnd: atPeriodEnd)
+            }
+            let message = subscription.status == .cancelled ? "구독이 해지되었습니다." : "현재 결제 기간이 끝나면 구독이 해지됩니다."
+            return .json(["message": .string(message), "subscription": subscription.json(zone: exchange.zone)])
+        }
+        table.api("POST", "/api/subscriptions/{subscription_id}/resume", .signedIn, summary: "Undo a pending cancel") { exchange in
+            let subscription = try run { try exchange.subscriptions.resume(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!) }
+            return .json(["message": "해지 예약이 취소되었습니다.", "subscription": subscription.json(zone: exchange.zone)])
+        }
+        table.api("GET", "/api/subscriptions/payments", .signedIn, summary: "The user's payments") { exchange in
+            let user = try exchange.requireUser()
+            let list = try exchange.withDatabase { try PaymentRepository(connection: $0).forUser(user.id) }
+            return .json(.array(list.map { $0.json(zone: exchange.zone) }))
+        }
+        PaymentRedirects.register(&table)
+    }
+
+    static func checkoutJSON(_ checkout: SubscriptionService.Checkout, _ exchange: Exchange) -> JSON {
+        ["order_id": .string(checkout.orderID), "amount": .int(checkout.amount), "order_name": .string(checkout.orderName),
+         "customer_key": .string(checkout.customerKey), "client_key": .string(exchange.app.configuration.tossClientKey),
+         "success_url": .string(exchange.publicOrigin + "/api/subscriptions/payments/success"),
+         "fail_url": .string(exchange.publicOrigin + "/api/subscriptions/payments/fail")]
+    }
+
+    /// Turns the service's typed refusals into HTTP errors.
+    static func run<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as SubscriptionError { throw error.httpError }
+    }
+}
+
+extension Exchange {
+    var zone: TimeZone { app.configuration.timeZone }
+    var publicOrigin: String { app.configuration.publicURL ?? request.origin }
+}
