@@ -10,7 +10,7 @@ public final class Application: Sendable {
     public let logger: Logger
     let csrf: CSRF
     let passwordHasher: PasswordHasher
-    let services: Services
+    public let services: Services
     private let routes: Router<RouteSpec>
 
     public init(configuration: Configuration, database: Database, clock: Clock, logger: Logger,

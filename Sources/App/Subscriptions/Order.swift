@@ -42,6 +42,10 @@ struct OrderRepository {
         try connection.queryOne("SELECT * FROM orders WHERE order_id = ? AND user_id = ?", [.text(orderID), .text(userID)]).map(Order.init(row:))
     }
 
+    func find(orderID: String) throws -> Order? {
+        try connection.queryOne("SELECT * FROM orders WHERE order_id = ?", [.text(orderID)]).map(Order.init(row:))
+    }
+
     func setStatus(orderID: String, status: String, code: String? = nil, reason: String? = nil, now: Date) throws {
         try connection.execute("UPDATE orders SET status = ?, failure_code = ?, failure_reason = ?, updated_at = ? WHERE order_id = ?",
                                [.text(status), .optional(code), .optional(reason), .int(now.unixSeconds), .text(orderID)])

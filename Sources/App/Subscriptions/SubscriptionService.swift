@@ -166,6 +166,30 @@ struct SubscriptionService {
         }
     }
 
+    /// Reconcile's answer for a checkout payment: DONE completes it, a refusal fails it, anything else waits.
+    func settleLookedUp(_ answer: TossPayment, orderID: String) throws -> ChargeOutcome {
+        guard let order = try database.withConnection({ try OrderRepository(connection: $0).find(orderID: orderID) }) else {
+            return .pending(reason: "ORDER_NOT_FOUND")
+        }
+        switch answer.status {
+        case "DONE", "PARTIAL_CANCELED", "CANCELED":
+            _ = try? settleConfirmed(answer, order: order)
+            return .charged
+        case "ABORTED", "EXPIRED":
+            let code = answer.failure?.code ?? answer.status
+            let message = answer.failure?.message ?? "결제가 승인되지 않았습니다."
+            try failOrder(order, code: code, message: message)
+            return .declined(code: code, message: message)
+        default:
+            return .pending(reason: answer.status)
+        }
+    }
+
+    func expireCheckout(orderID: String) throws {
+        guard let order = try database.withConnection({ try OrderRepository(connection: $0).find(orderID: orderID) }) else { return }
+        try failOrder(order, code: "EXPIRED", message: "결제 승인이 이루어지지 않아 만료되었습니다.")
+    }
+
     private func failOrder(_ order: Order, code: String, message: String) throws {
         try database.withConnection { connection in
             try connection.transaction {

@@ -1,0 +1,196 @@
+import Billing
+import Foundation
+import Storage
+import Web
+
+public struct BillingPassSummary: Sendable, Equatable, CustomStringConvertible {
+    public var charged = 0
+    public var failed = 0
+    public var pending = 0
+    public var expired = 0
+
+    public var description: String { "charged=\(charged) failed=\(failed) pending=\(pending) expired=\(expired)" }
+}
+
+/// One recurring-billing pass: claims due subscriptions in batches (row locks with SKIP LOCKED on PostgreSQL, a short
+/// write transaction on SQLite), charges them on N threads with no transaction open across a Toss call, and releases the claims.
+public final class Biller: @unchecked Sendable {
+    /// A claim outlives the longest charge (60 s) with retries; a crashed process's claims are taken back at once on the same host.
+    static let claimLease: TimeInterval = 600
+
+    let database: Database
+    let services: Services
+    let logger: Logger
+    let concurrency: Int
+    let limit: Int?
+    let owner: String
+    private let lock = NSLock()
+    private var summary = BillingPassSummary()
+    private var done = 0
+    private var claimed = 0
+    private var lastReport = Date()
+
+    public init(database: Database, services: Services, logger: Logger, concurrency: Int = 16, limit: Int? = nil) {
+        self.database = database
+        self.services = services
+        self.logger = logger
+        self.concurrency = max(1, concurrency)
+        self.limit = limit
+        owner = ClaimOwner.current
+    }
+
+    /// Bills everything due at `now`. `progress(done, claimed)` is called about once a second; `shouldStop` ends the pass after the batch in hand.
+    public func run(now: Date, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+                    shouldStop: @escaping @Sendable () -> Bool = { false }) throws -> BillingPassSummary {
+        try ClaimOwner.releaseDeadClaims(database: database)
+        let started = Date()
+        defer { try? releaseClaims() }
+        while !shouldStop() {
+            let remaining = limit.map { $0 - claimed } ?? Int.max
+            guard remaining > 0 else { break }
+            let batch = try claim(now: now, count: min(remaining, max(concurrency * 4, 64)))
+            guard !batch.isEmpty else { break }
+            claimed += batch.count
+            runConcurrently(batch) { id in
+                self.process(subscriptionID: id, now: now)
+                if let (doneNow, total) = self.finishedOne() { progress(doneNow, total) }
+            }
+        }
+        progress(done, claimed)
+        logger.info("bill_pass", ["summary": .string(summary.description), "seconds": .double(Date().timeIntervalSince(started))])
+        return summary
+    }
+
+    /// Counts a finished subscription; answers the figures when a progress line is due (about once a second).
+    private func finishedOne() -> (Int, Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        guard Date().timeIntervalSince(lastReport) >= 1 else { return nil }
+        lastReport = Date()
+        return (done, claimed)
+    }
+
+    private func claim(now: Date, count: Int) throws -> [String] {
+        let leaseUntil = Int64(Date().timeIntervalSince1970 + Biller.claimLease)
+        let realNow = Int64(Date().timeIntervalSince1970)
+        return try database.withConnection { connection in
+            let lockClause = connection.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+            let sql = """
+                UPDATE subscriptions SET claimed_until = ?, claimed_by = ? WHERE id IN (
+                  SELECT id FROM subscriptions WHERE status IN ('ACTIVE', 'PAST_DUE') AND next_billing_date <= ? AND claimed_until < ?
+                  ORDER BY next_billing_date LIMIT ?\(lockClause)) RETURNING id
+                """
+            return try connection.transaction(immediate: true) {
+                try connection.query(sql, [.int(leaseUntil), .text(owner), .int(now.unixSeconds), .int(realNow), .int(Int64(count))])
+                    .map { $0.string("id") }
+            }
+        }
+    }
+
+    private func releaseClaims() throws {
+        try database.withConnection { connection in
+            try connection.execute("UPDATE subscriptions SET claimed_until = 0, claimed_by = NULL WHERE claimed_by = ?", [.text(owner)])
+        }
+    }
+
+    /// Settles everything due for one subscription at `now`: expiry, the charge, and later due periods or retries when `now` is far ahead.
+    private func process(subscriptionID: String, now: Date) {
+        let charger = Charger(database: database, services: services, logger: logger)
+        for _ in 0..<64 {
+            do {
+                guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscriptionID) }) else { return }
+                switch renewalDecision(state: subscription.state, now: now, calendar: services.calendar, cycle: subscription.cycle,
+                                       dunning: services.dunning) {
+                case .notDue:
+                    return
+                case .expire:
+                    try finish(subscription, event: .periodEndReachedWithCancel, now: now)
+                    count { $0.expired += 1 }
+                case .giveUp:
+                    var stopped = subscription
+                    stopped.status = .inactive
+                    stopped.refreshDates(calendar: services.calendar, dunning: services.dunning)
+                    try database.withConnection { try SubscriptionRepository(connection: $0).saveState(stopped, now: now, expectedStatus: subscription.status) }
+                    return
+                case .charge(let period, let attempt, _):
+                    switch try charger.charge(subscriptionID: subscriptionID, periodIndex: period, attempt: attempt, now: now) {
+                    case .charged: count { $0.charged += 1 }
+                    case .declined: count { $0.failed += 1 }
+                    case .pending:
+                        count { $0.pending += 1 }
+                        return
+                    }
+                }
+            } catch {
+                logger.error("bill_error", ["subscription_id": .string(subscriptionID), "error": .string(String(describing: error))])
+                count { $0.pending += 1 }
+                return
+            }
+        }
+    }
+
+    private func finish(_ subscription: Subscription, event: SubscriptionEvent, now: Date) throws {
+        guard case .success(let next) = subscription.state.applying(event, dunning: services.dunning) else { return }
+        var updated = subscription
+        updated.state = next
+        updated.refreshDates(calendar: services.calendar, dunning: services.dunning)
+        try database.withConnection { try SubscriptionRepository(connection: $0).saveState(updated, now: now, expectedStatus: subscription.status) }
+    }
+
+    private func count(_ change: (inout BillingPassSummary) -> Void) {
+        lock.lock()
+        change(&summary)
+        lock.unlock()
+    }
+
+    /// Runs `body` over `items` on `concurrency` threads and waits for all.
+    private func runConcurrently(_ items: [String], _ body: @escaping @Sendable (String) -> Void) {
+        let queue = WorkQueue(items)
+        let group = DispatchGroup()
+        for _ in 0..<min(concurrency, items.count) {
+            group.enter()
+            let thread = Thread {
+                while let item = queue.next() { body(item) }
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+    }
+}
+
+final class WorkQueue: @unchecked Sendable {
+    private var items: [String]
+    private var index = 0
+    private let lock = NSLock()
+
+    init(_ items: [String]) { self.items = items }
+
+    func next() -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard index < items.count else { return nil }
+        index += 1
+        return items[index - 1]
+    }
+}
+
+/// Who holds a claim: `host:pid`. A claim held by a process on this host that no longer exists is released at once,
+/// so a `bill` killed with -9 does not block the next pass for the lease time.
+enum ClaimOwner {
+    static var current: String { "\(ProcessInfo.processInfo.hostName):\(getpid())" }
+
+    static func releaseDeadClaims(database: Database) throws {
+        let host = ProcessInfo.processInfo.hostName
+        try database.withConnection { connection in
+            let owners = try connection.query("SELECT DISTINCT claimed_by FROM subscriptions WHERE claimed_by LIKE ?", [.text(host + ":%")])
+                .compactMap { $0.optionalString("claimed_by") }
+            for owner in owners {
+                guard let pid = Int32(owner.split(separator: ":").last ?? ""), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                try connection.execute("UPDATE subscriptions SET claimed_until = 0, claimed_by = NULL WHERE claimed_by = ?", [.text(owner)])
+            }
+        }
+    }
+}

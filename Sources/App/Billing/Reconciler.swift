@@ -1,0 +1,67 @@
+import Billing
+import Foundation
+import Storage
+import Toss
+import Web
+
+/// Settles payments left PENDING by an ambiguous answer, by asking Toss for the order.
+public struct Reconciler: Sendable {
+    /// A payment younger than this may still have its own request in flight.
+    static let minimumAge: TimeInterval = 60
+    /// A checkout confirm Toss never saw is dead after the payment window's 30 minutes.
+    static let checkoutExpiry: TimeInterval = 30 * 60
+
+    let database: Database
+    let services: Services
+    let logger: Logger
+
+    public init(database: Database, services: Services, logger: Logger) {
+        self.database = database
+        self.services = services
+        self.logger = logger
+    }
+
+    public struct Summary: Sendable, CustomStringConvertible {
+        public var completed = 0
+        public var failed = 0
+        public var stillPending = 0
+        public var description: String { "completed=\(completed) failed=\(failed) pending=\(stillPending)" }
+    }
+
+    public func run(now: Date) throws -> Summary {
+        var summary = Summary()
+        let payments = try database.withConnection {
+            try PaymentRepository(connection: $0).pending(olderThan: now.addingTimeInterval(-Reconciler.minimumAge), limit: 10_000)
+        }
+        let charger = Charger(database: database, services: services, logger: logger)
+        for payment in payments {
+            let outcome: ChargeOutcome
+            if payment.orderID.hasPrefix("sub-") {
+                outcome = try charger.lookUp(subscriptionID: payment.subscriptionID, orderID: payment.orderID, periodIndex: payment.periodIndex,
+                                             attempt: payment.attempt, reason: "RECONCILE", now: now)
+            } else {
+                outcome = try settleCheckout(payment, now: now)
+            }
+            switch outcome {
+            case .charged: summary.completed += 1
+            case .declined: summary.failed += 1
+            case .pending: summary.stillPending += 1
+            }
+        }
+        logger.info("reconcile", ["summary": .string(summary.description)])
+        return summary
+    }
+
+    private func settleCheckout(_ payment: Payment, now: Date) throws -> ChargeOutcome {
+        let service = SubscriptionService(database: database, services: services, logger: logger, now: now)
+        switch Result(catching: { () throws(TossError) in try services.toss.payment(orderId: payment.orderID) }) {
+        case .success(let answer):
+            return try service.settleLookedUp(answer, orderID: payment.orderID)
+        case .failure(let error) where error.kind == .notFound && now.timeIntervalSince(payment.createdAt) > Reconciler.checkoutExpiry:
+            try service.expireCheckout(orderID: payment.orderID)
+            return .declined(code: "EXPIRED", message: "결제 승인이 이루어지지 않아 만료되었습니다.")
+        case .failure:
+            return .pending(reason: "LOOKUP_FAILED")
+        }
+    }
+}
