@@ -77,6 +77,7 @@ public enum Migrations {
                 failed_attempts INTEGER NOT NULL DEFAULT 0,
                 retry_immediately INTEGER NOT NULL DEFAULT 0,
                 billing_key_sealed TEXT,
+                billing_key_digest TEXT,
                 card_company TEXT,
                 card_number TEXT,
                 cancelled_at BIGINT,
@@ -89,6 +90,7 @@ public enum Migrations {
             "CREATE INDEX IF NOT EXISTS subscriptions_user ON subscriptions (user_id, created_at)",
             "CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (status, next_billing_date)",
             "CREATE INDEX IF NOT EXISTS subscriptions_plan ON subscriptions (plan_id, status)",
+            "CREATE INDEX IF NOT EXISTS subscriptions_billing_key ON subscriptions (billing_key_digest)",
             """
             CREATE TABLE IF NOT EXISTS orders (
                 order_id TEXT PRIMARY KEY,

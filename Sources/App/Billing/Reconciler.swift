@@ -48,8 +48,25 @@ public struct Reconciler: Sendable {
             case .pending: summary.stillPending += 1
             }
         }
+        try retryDeferredWebhooks(now: now)
         logger.info("reconcile", ["summary": .string(summary.description)])
         return summary
+    }
+
+    /// Webhook events whose Toss lookup could not finish within the webhook's second are processed here.
+    private func retryDeferredWebhooks(now: Date) throws {
+        let events = try database.withConnection {
+            try $0.query("SELECT id, event_type, payload FROM webhook_events WHERE outcome = 'DEFERRED' ORDER BY received_at LIMIT 1000", [])
+        }
+        let processor = WebhookProcessor(database: database, services: services, logger: logger, toss: services.toss, now: now)
+        for event in events {
+            let data = (try? JSON.parse(event.string("payload")))?["data"]?.objectValue ?? [:]
+            let (outcome, detail) = (try? processor.process(eventType: event.string("event_type"), data: data)) ?? (.deferred, "processing failed")
+            try database.withConnection {
+                try $0.execute("UPDATE webhook_events SET outcome = ?, detail = ? WHERE id = ?",
+                               [.text(outcome.rawValue), .text(detail), .text(event.string("id"))])
+            }
+        }
     }
 
     private func settleCheckout(_ payment: Payment, now: Date) throws -> ChargeOutcome {

@@ -6,10 +6,15 @@ import Web
 /// bound as associated data, so a sealed key copied to another row does not open.
 public struct BillingKeyVault: Sendable {
     private let key: [UInt8]
+    private let digestKey: [UInt8]
 
     public init(secretKey: String) {
         key = Crypto.hmacSHA256(key: Array(secretKey.utf8), message: Array("gudok billing-key vault v1".utf8))
+        digestKey = Crypto.hmacSHA256(key: Array(secretKey.utf8), message: Array("gudok billing-key digest v1".utf8))
     }
+
+    /// A keyed digest to find the subscription holding a billing key (for BILLING_DELETED) without storing the key in clear.
+    public func digest(_ billingKey: String) -> String { Crypto.hex(Crypto.hmacSHA256(key: digestKey, message: Array(billingKey.utf8))) }
 
     public func seal(_ billingKey: String, subscriptionID: String) -> String {
         let nonce = Crypto.randomBytes(12)

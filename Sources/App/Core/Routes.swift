@@ -17,5 +17,6 @@ extension Application {
         SubscriptionsAPI.register(&table)
         CheckoutPage.register(&table)
         AccountPage.register(&table)
+        WebhooksAPI.register(&table)
     }
 }

@@ -6,12 +6,15 @@ import Toss
 /// The collaborators handlers and the biller use beyond storage, assembled once at start-up.
 public struct Services: Sendable {
     public let toss: TossClient
+    /// For lookups that must answer fast (a webhook is answered within a second); a miss is retried by the worker.
+    public let quickToss: TossClient
     public let vault: BillingKeyVault
     public let calendar: BillingCalendar
     public let dunning: DunningSchedule
 
-    public init(toss: TossClient, vault: BillingKeyVault, calendar: BillingCalendar, dunning: DunningSchedule = .standard) {
+    public init(toss: TossClient, quickToss: TossClient, vault: BillingKeyVault, calendar: BillingCalendar, dunning: DunningSchedule = .standard) {
         self.toss = toss
+        self.quickToss = quickToss
         self.vault = vault
         self.calendar = calendar
         self.dunning = dunning
@@ -22,7 +25,10 @@ public struct Services: Sendable {
         let timeouts = TossTimeouts(connect: 10 * scale, confirm: 30 * scale, cancel: 30 * scale, lookup: 30 * scale, billingCharge: 60 * scale)
         let toss = TossClient(configuration: TossConfiguration(baseURL: configuration.tossBaseURL, secretKey: configuration.tossSecretKey,
                                                                timeouts: timeouts))
-        return Services(toss: toss, vault: BillingKeyVault(secretKey: configuration.secretKey),
+        let quick = TossTimeouts(connect: 0.5, confirm: 0.8, cancel: 0.8, lookup: 0.8, billingCharge: 0.8)
+        let quickToss = TossClient(configuration: TossConfiguration(baseURL: configuration.tossBaseURL, secretKey: configuration.tossSecretKey,
+                                                                    timeouts: quick))
+        return Services(toss: toss, quickToss: quickToss, vault: BillingKeyVault(secretKey: configuration.secretKey),
                         calendar: BillingCalendar(timeZone: configuration.timeZone))
     }
 }

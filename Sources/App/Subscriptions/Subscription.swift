@@ -158,8 +158,13 @@ struct SubscriptionRepository {
         return try connection.execute(sql, parameters) == 1
     }
 
-    func saveCard(id: String, sealedBillingKey: String?, company: String?, number: String?, now: Date) throws {
-        try connection.execute("UPDATE subscriptions SET billing_key_sealed = ?, card_company = ?, card_number = ?, updated_at = ? WHERE id = ?",
-                               [.optional(sealedBillingKey), .optional(company), .optional(number), .int(now.unixSeconds), .text(id)])
+    func saveCard(id: String, sealedBillingKey: String?, digest: String?, company: String?, number: String?, now: Date) throws {
+        try connection.execute(
+            "UPDATE subscriptions SET billing_key_sealed = ?, billing_key_digest = ?, card_company = ?, card_number = ?, updated_at = ? WHERE id = ?",
+            [.optional(sealedBillingKey), .optional(digest), .optional(company), .optional(number), .int(now.unixSeconds), .text(id)])
+    }
+
+    func find(billingKeyDigest digest: String) throws -> [Subscription] {
+        try connection.query(Self.base + " WHERE s.billing_key_digest = ?", [.text(digest)]).map(Subscription.init(row:))
     }
 }

@@ -231,7 +231,8 @@ struct SubscriptionService {
         try database.withConnection { connection in
             try connection.transaction {
                 let subscriptions = SubscriptionRepository(connection: connection)
-                try subscriptions.saveCard(id: subscription.id, sealedBillingKey: sealed, company: billing.card?.company,
+                try subscriptions.saveCard(id: subscription.id, sealedBillingKey: sealed, digest: services.vault.digest(billing.billingKey),
+                                           company: billing.card?.company,
                                            number: billing.card?.number, now: now)
                 if var fresh = try subscriptions.find(id: subscription.id), fresh.status == .pastDue,
                    case .success(let next) = fresh.state.applying(.cardReplaced, dunning: services.dunning) {

@@ -1,0 +1,107 @@
+import Billing
+import Foundation
+import Storage
+import Toss
+import Web
+
+/// Applies Toss webhook events (SPEC §6). The body is only a hint: payment status comes from a fresh
+/// `GET /v1/payments/{paymentKey}`, and a payment only ever moves forward.
+struct WebhookProcessor {
+    enum Outcome: String {
+        case applied = "APPLIED"
+        case unchanged = "UNCHANGED"
+        case duplicate = "DUPLICATE"
+        case unknownPayment = "UNKNOWN_PAYMENT"
+        case ignored = "IGNORED"
+        case deferred = "DEFERRED"
+    }
+
+    let database: Database
+    let services: Services
+    let logger: Logger
+    let toss: TossClient
+    let now: Date
+
+    func process(eventType: String, data: JSONObject) throws -> (Outcome, String) {
+        switch eventType {
+        case "PAYMENT_STATUS_CHANGED":
+            guard let paymentKey = data["paymentKey"]?.stringValue else { return (.ignored, "no paymentKey in data") }
+            return try refresh(paymentKey: paymentKey, orderID: data["orderId"]?.stringValue)
+        case "BILLING_DELETED":
+            guard let billingKey = data["billingKey"]?.stringValue else { return (.ignored, "no billingKey in data") }
+            return try forgetCard(billingKey: billingKey)
+        default:
+            return (.ignored, "event type not handled")
+        }
+    }
+
+    /// Order of payment states; a webhook never moves a payment to a lower rank.
+    static func rank(_ status: PaymentStatus) -> Int {
+        switch status {
+        case .pending: 0
+        case .failed, .completed: 1
+        case .partialCancelled: 2
+        case .cancelled: 3
+        }
+    }
+
+    func refresh(paymentKey: String, orderID: String?) throws -> (Outcome, String) {
+        var local = try database.withConnection { try PaymentRepository(connection: $0).find(paymentKey: paymentKey) }
+        if local == nil, let orderID { local = try database.withConnection { try PaymentRepository(connection: $0).find(orderID: orderID) } }
+        guard let payment = local else { return (.unknownPayment, "no payment with this paymentKey") }
+        let answer: TossPayment
+        switch Result(catching: { () throws(TossError) in try toss.payment(paymentKey: paymentKey) }) {
+        case .success(let fetched): answer = fetched
+        case .failure(let error) where error.kind == .notFound: return (.unknownPayment, "Toss does not know this paymentKey")
+        case .failure(let error): return (.deferred, "lookup failed: \(error.code)")
+        }
+        guard answer.orderId == payment.orderID else { return (.ignored, "Toss's order id differs from ours") }
+        if payment.status == .pending {
+            let outcome: ChargeOutcome = payment.orderID.hasPrefix("sub-")
+                ? try Charger(database: database, services: services, logger: logger)
+                    .lookUp(subscriptionID: payment.subscriptionID, orderID: payment.orderID, periodIndex: payment.periodIndex, attempt: payment.attempt,
+                            reason: "WEBHOOK", now: now)
+                : try SubscriptionService(database: database, services: services, logger: logger, now: now).settleLookedUp(answer, orderID: payment.orderID)
+            if case .pending = outcome { return (.unchanged, "Toss status \(answer.status)") }
+        }
+        return try applyRefunds(answer, to: payment.orderID)
+    }
+
+    /// CANCELED / PARTIAL_CANCELED at Toss: record the refunded amount, forward only.
+    func applyRefunds(_ answer: TossPayment, to orderID: String) throws -> (Outcome, String) {
+        let target: PaymentStatus
+        switch answer.status {
+        case "CANCELED": target = .cancelled
+        case "PARTIAL_CANCELED": target = .partialCancelled
+        case "DONE": target = .completed
+        case "ABORTED", "EXPIRED": target = .failed
+        default: return (.unchanged, "Toss status \(answer.status)")
+        }
+        let refunded = max(0, answer.totalAmount - answer.balanceAmount)
+        return try database.withConnection { connection in
+            try connection.transaction {
+                guard let current = try PaymentRepository(connection: connection).find(orderID: orderID) else { return (.unknownPayment, "") }
+                let forward = WebhookProcessor.rank(target) > WebhookProcessor.rank(current.status)
+                    || (target == current.status && refunded > current.refundedAmount)
+                guard forward, current.status != .pending else { return (.unchanged, "already \(current.status.rawValue)") }
+                try connection.execute("UPDATE payments SET status = ?, refunded_amount = ?, toss_status = ?, updated_at = ? WHERE order_id = ?",
+                                       [.text(target.rawValue), .int(Int64(max(refunded, current.refundedAmount))), .text(answer.status),
+                                        .int(now.unixSeconds), .text(orderID)])
+                return (.applied, "\(current.status.rawValue) → \(target.rawValue)")
+            }
+        }
+    }
+
+    func forgetCard(billingKey: String) throws -> (Outcome, String) {
+        let digest = services.vault.digest(billingKey)
+        return try database.withConnection { connection in
+            let subscriptions = SubscriptionRepository(connection: connection)
+            let holders = try subscriptions.find(billingKeyDigest: digest)
+            guard !holders.isEmpty else { return (.ignored, "no subscription holds this billing key") }
+            for holder in holders {
+                try subscriptions.saveCard(id: holder.id, sealedBillingKey: nil, digest: nil, company: nil, number: nil, now: now)
+            }
+            return (.applied, "card removed from \(holders.count) subscription(s)")
+        }
+    }
+}
