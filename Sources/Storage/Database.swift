@@ -42,6 +42,8 @@ extension DatabaseConnection {
 /// A pool of connections to one database; each thread borrows one for the length of a call.
 public protocol Database: Sendable {
     var dialect: SQLDialect { get }
+    /// Connections open and waiting in the pool (a gauge for /metrics).
+    var idleConnections: Int { get }
     func withConnection<T>(_ body: (DatabaseConnection) throws -> T) throws -> T
 }
 

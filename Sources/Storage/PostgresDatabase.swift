@@ -11,6 +11,8 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
         pool.giveBack(try pool.borrow())
     }
 
+    public var idleConnections: Int { pool.idleCount }
+
     public func withConnection<T>(_ body: (DatabaseConnection) throws -> T) throws -> T {
         let connection = try pool.borrow()
         defer { if connection.isHealthy { pool.giveBack(connection) } }

@@ -15,6 +15,8 @@ public final class SQLiteDatabase: Database, @unchecked Sendable {
         giveBack(try pool.borrow())
     }
 
+    public var idleConnections: Int { pool.idleCount }
+
     public func withConnection<T>(_ body: (DatabaseConnection) throws -> T) throws -> T {
         let connection = try pool.borrow()
         defer { giveBack(connection) }

@@ -11,7 +11,8 @@ public final class Application: Sendable {
     let csrf: CSRF
     let passwordHasher: PasswordHasher
     public let services: Services
-    private let routes: Router<RouteSpec>
+    let metrics = Metrics()
+    let routes: Router<RouteSpec>
 
     public init(configuration: Configuration, database: Database, clock: Clock, logger: Logger,
                 passwordHasher: PasswordHasher = PasswordHasher(), services: Services) {
@@ -48,6 +49,7 @@ public final class Application: Sendable {
             userID = exchange.user?.id
         }
         let micros = (DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1000
+        metrics.observe(method: request.method, route: pattern, status: response.status, seconds: Double(micros) / 1_000_000)
         logger.info("request", ["request_id": .string(request.requestID), "method": .string(request.method), "route": .string(pattern),
                                 "status": .int(response.status), "duration_ms": .double(Double(micros) / 1000), "user_id": .optional(userID)])
         return response

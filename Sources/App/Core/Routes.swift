@@ -2,7 +2,7 @@ import Web
 
 extension Application {
     static func registerRoutes(_ table: inout RouteTable) {
-        table.api("GET", "/healthz", summary: "Health check") { exchange in
+        table.api("GET", "/healthz", summary: "Health check", doc: APIDoc(responses: [(200, "Health"), (503, "Health")])) { exchange in
             do {
                 _ = try exchange.withDatabase { try $0.query("SELECT 1 AS ok", []) }
                 return .json(["status": "ok"])
@@ -18,5 +18,7 @@ extension Application {
         CheckoutPage.register(&table)
         AccountPage.register(&table)
         WebhooksAPI.register(&table)
+        MetricsAPI.register(&table)
+        APIDocsPage.register(&table)
     }
 }

@@ -4,7 +4,7 @@ import Web
 /// Toss's successUrl/failUrl redirects: the browser lands here, gudok confirms, and the person sees what happened.
 enum PaymentRedirects {
     static func register(_ table: inout RouteTable) {
-        table.page("GET", "/api/subscriptions/payments/success", .signedIn, summary: "Toss successUrl (payment window)") { exchange in
+        table.page("GET", "/api/subscriptions/payments/success", .signedIn, summary: "Toss successUrl (payment window)", query: ["paymentKey", "orderId", "amount"]) { exchange in
             let query = exchange.request.query
             guard let paymentKey = query["paymentKey"], let orderID = query["orderId"], let amountText = query["amount"],
                   let amount = Int(amountText) else {
@@ -22,7 +22,7 @@ enum PaymentRedirects {
                 return result(exchange, status: http.status, title: "결제를 완료하지 못했습니다", message: http.message + " " + advice, code: http.code)
             }
         }
-        table.page("GET", "/api/subscriptions/payments/fail", .signedIn, summary: "Toss failUrl (payment window)") { exchange in
+        table.page("GET", "/api/subscriptions/payments/fail", .signedIn, summary: "Toss failUrl (payment window)", query: ["code", "message", "orderId"]) { exchange in
             let query = exchange.request.query
             let code = query["code"] ?? "UNKNOWN"
             let message = query["message"] ?? "결제가 완료되지 않았습니다."
@@ -31,7 +31,7 @@ enum PaymentRedirects {
             }
             return failure(exchange, code: code, message: message)
         }
-        table.page("GET", "/api/subscriptions/billing/success", .signedIn, summary: "Toss successUrl (billing auth)") { exchange in
+        table.page("GET", "/api/subscriptions/billing/success", .signedIn, summary: "Toss successUrl (billing auth)", query: ["customerKey", "authKey"]) { exchange in
             let query = exchange.request.query
             guard let customerKey = query["customerKey"], let authKey = query["authKey"] else {
                 return result(exchange, status: 400, title: "카드 등록 정보를 확인할 수 없습니다",
@@ -46,7 +46,7 @@ enum PaymentRedirects {
                               message: http.message + " 다른 카드로 다시 시도해 주세요.", code: http.code)
             }
         }
-        table.page("GET", "/api/subscriptions/billing/fail", .signedIn, summary: "Toss failUrl (billing auth)") { exchange in
+        table.page("GET", "/api/subscriptions/billing/fail", .signedIn, summary: "Toss failUrl (billing auth)", query: ["code", "message"]) { exchange in
             failure(exchange, code: exchange.request.query["code"] ?? "UNKNOWN", message: exchange.request.query["message"] ?? "카드 등록이 완료되지 않았습니다.")
         }
     }

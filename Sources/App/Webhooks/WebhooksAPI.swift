@@ -7,7 +7,8 @@ enum WebhooksAPI {
     static let transmissionHeader = "tosspayments-webhook-transmission-id"
 
     static func register(_ table: inout RouteTable) {
-        table.api("POST", "/api/webhooks/toss", csrfExempt: true, summary: "Toss webhook receiver") { exchange in
+        table.api("POST", "/api/webhooks/toss", csrfExempt: true, summary: "Toss webhook receiver",
+                  doc: APIDoc(request: "WebhookEvent", responses: [(200, "WebhookAnswer"), (400, "Error")])) { exchange in
             let object: JSONObject
             do {
                 guard case .object(let parsed) = try JSON.parse(exchange.request.body) else {

@@ -1,0 +1,60 @@
+import Web
+
+/// Component schemas of the JSON shapes in SPEC §4; the handlers build exactly these objects.
+enum OpenAPISchemas {
+    static func object(_ properties: [(String, JSON)], required: [String]? = nil, additional: Bool = false) -> JSON {
+        var object: JSONObject = ["type": "object", "properties": .object(JSONObject(properties))]
+        object["required"] = .array((required ?? properties.map(\.0)).map { .string($0) })
+        if !additional { object["additionalProperties"] = false }
+        return .object(object)
+    }
+
+    static let string: JSON = ["type": "string"]
+    static let nullableString: JSON = ["type": ["string", "null"]]
+    static let integer: JSON = ["type": "integer"]
+    static let boolean: JSON = ["type": "boolean"]
+    static let dateTime: JSON = ["type": "string", "format": "date-time"]
+    static let nullableDateTime: JSON = ["type": ["string", "null"], "format": "date-time"]
+    static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
+    static func enumeration(_ values: [String]) -> JSON { ["type": "string", "enum": .array(values.map { .string($0) })] }
+
+    static var all: JSONObject {
+        JSONObject([
+            ("Error", object([("message", string), ("code", string)])),
+            ("Plan", object([("id", ["type": "string", "format": "uuid"]), ("name", string), ("plan_type", enumeration(["BASIC", "PREMIUM", "ENTERPRISE"])),
+                             ("price", ["type": "integer", "minimum": 0]), ("currency", string),
+                             ("billing_cycle", enumeration(["MONTHLY", "QUARTERLY", "YEARLY"])), ("features", ["type": "array", "items": string]),
+                             ("is_active", boolean)])),
+            ("Card", ["type": ["object", "null"], "properties": ["company": nullableString, "number": nullableString]]),
+            ("Subscription", object([("id", string), ("plan", ref("Plan")),
+                                     ("status", enumeration(["PENDING", "ACTIVE", "PAST_DUE", "CANCELLED", "EXPIRED", "INACTIVE"])),
+                                     ("customer_key", string), ("start_date", nullableDateTime), ("end_date", nullableDateTime),
+                                     ("next_billing_date", nullableDateTime), ("cancel_at_period_end", boolean), ("card", ref("Card")),
+                                     ("created_at", dateTime)])),
+            ("Payment", object([("id", string), ("subscription_id", string), ("payment_type", enumeration(["SUBSCRIPTION", "ONE_TIME"])),
+                                ("amount", integer), ("status", enumeration(["PENDING", "COMPLETED", "FAILED", "CANCELLED", "PARTIAL_CANCELLED"])),
+                                ("order_id", string), ("payment_method", nullableString), ("paid_at", nullableDateTime),
+                                ("failure_code", nullableString), ("failure_reason", nullableString), ("refunded_amount", integer),
+                                ("receipt_url", nullableString), ("created_at", dateTime)])),
+            ("User", object([("id", string), ("username", string), ("email", string), ("is_staff", boolean)])),
+            ("CsrfToken", object([("csrf_token", string)])),
+            ("Health", object([("status", string)], required: ["status"], additional: true)),
+            ("SignupRequest", object([("username", string), ("email", string), ("password", string)], required: ["username", "password"])),
+            ("LoginRequest", object([("username", string), ("password", string)])),
+            ("SubscribeRequest", object([("plan_id", string), ("customer_key", string)], required: ["plan_id"])),
+            ("CheckoutOrder", object([("order_id", string), ("amount", integer), ("order_name", string), ("customer_key", string),
+                                      ("client_key", string), ("success_url", string), ("fail_url", string)])),
+            ("ConfirmRequest", object([("payment_key", string), ("order_id", string),
+                                       ("amount", ["oneOf": [integer, ["type": "string", "pattern": "^[0-9]{1,18}$"]]])])),
+            ("BillingIssueRequest", object([("customer_key", string), ("auth_key", string)])),
+            ("BillingIssueResponse", object([("subscription", ref("Subscription")), ("card", ref("Card"))])),
+            ("CancelRequest", object([("at_period_end", boolean)], required: [])),
+            ("SubscriptionMessage", object([("message", string), ("subscription", ref("Subscription"))])),
+            ("SubscriptionList", ["type": "array", "items": ref("Subscription")]),
+            ("PaymentList", ["type": "array", "items": ref("Payment")]),
+            ("PlanList", ["type": "array", "items": ref("Plan")]),
+            ("WebhookEvent", ["type": "object", "properties": ["eventType": string, "createdAt": string, "data": ["type": "object"]]]),
+            ("WebhookAnswer", object([("status", string)])),
+        ])
+    }
+}
