@@ -9,22 +9,22 @@ final class Exchange: @unchecked Sendable {
     let kind: RouteKind
     private(set) var user: User?
     private(set) var sessionID: String?
-    /// The CSRF token the client holds, or a new one that the answer will set.
-    let csrfToken: String
-    private let csrfIsNew: Bool
+    private var newCSRFToken: String?
     private var cookies: [SetCookie] = []
 
     init(request: HTTPRequest, app: Application, kind: RouteKind) {
         self.request = request
         self.app = app
         self.kind = kind
-        if let existing = request.cookies[CSRF.cookieName], app.csrf.isWellFormed(existing) {
-            csrfToken = existing
-            csrfIsNew = false
-        } else {
-            csrfToken = app.csrf.makeToken()
-            csrfIsNew = true
-        }
+    }
+
+    /// The CSRF token the client holds, or a new one (made on first use) that the answer will set.
+    var csrfToken: String {
+        if let existing = request.cookies[CSRF.cookieName], app.csrf.isWellFormed(existing) { return existing }
+        if let newCSRFToken { return newCSRFToken }
+        let token = app.csrf.makeToken()
+        newCSRFToken = token
+        return token
     }
 
     var path: [String: String] { request.pathParameters }
@@ -65,9 +65,9 @@ final class Exchange: @unchecked Sendable {
     func finish(_ response: HTTPResponse) -> HTTPResponse {
         var response = response
         for cookie in cookies { response.setCookie(cookie) }
-        if csrfIsNew {
+        if let newCSRFToken {
             // Readable by the page's JS (the seed's client sends it back as X-CSRFToken), like Django's.
-            response.setCookie(SetCookie(name: CSRF.cookieName, value: csrfToken, maxAge: 365 * 24 * 3600, httpOnly: false, secure: isSecure))
+            response.setCookie(SetCookie(name: CSRF.cookieName, value: newCSRFToken, maxAge: 365 * 24 * 3600, httpOnly: false, secure: isSecure))
         }
         return response
     }
