@@ -1,5 +1,6 @@
 import App
 import Foundation
+import TossSandbox
 
 enum CommandLineTool {
     static let usage = """
@@ -40,6 +41,7 @@ enum CommandLineTool {
             case "reconcile": return try ReconcileCommand.run(rest)
             case "worker": return try WorkerCommand.run(rest)
             case "clock": return try ClockCommand.run(rest)
+            case "toss-sandbox": return TossSandboxCommand.run(arguments: rest)
             default:
                 printError("unknown command '\(command)'; run gudok --help")
                 return 2
