@@ -106,7 +106,11 @@ def execute_script(stack, script: str) -> None:
         with sqlite3.connect(stack.database_url.removeprefix("sqlite://")) as connection:
             connection.executescript("BEGIN;\n" + script + "\nCOMMIT;")
     else:
-        stack.postgres.psql(stack.database_url.rsplit("/", 1)[1], "BEGIN;\n" + script + "\nCOMMIT;")
+        # Through stdin: a script for thousands of rows is longer than a command line may be.
+        import subprocess
+        from gudok_harness import PG_BIN
+        subprocess.run([str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", stack.database_url, "-f", "-"],
+                       input="BEGIN;\n" + script + "\nCOMMIT;\n", text=True, check=True, capture_output=True)
 
 
 def sandbox_charges(sandbox_url: str) -> list[dict]:
