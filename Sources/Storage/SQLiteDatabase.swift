@@ -11,7 +11,8 @@ public final class SQLiteDatabase: Database, @unchecked Sendable {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        pool = ConnectionPool { () throws(DatabaseError) in try SQLiteConnection(path: path) }
+        let gate = NSLock()
+        pool = ConnectionPool { () throws(DatabaseError) in try SQLiteConnection(path: path, writeGate: gate) }
         giveBack(try pool.borrow())
     }
 
@@ -31,8 +32,12 @@ final class SQLiteConnection: DatabaseConnection {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     private var inTransaction = false
+    /// SQLite has one writer at a time. Threads of this process queue on a lock instead of in SQLite's busy handler,
+    /// which sleeps in steps of milliseconds; other processes still wait through the busy timeout.
+    private let writeGate: NSLock
 
-    init(path: String) throws(DatabaseError) {
+    init(path: String, writeGate: NSLock) throws(DatabaseError) {
+        self.writeGate = writeGate
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -62,6 +67,8 @@ final class SQLiteConnection: DatabaseConnection {
 
     func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
         precondition(!inTransaction, "nested transactions are not supported")
+        if immediate { writeGate.lock() }
+        defer { if immediate { writeGate.unlock() } }
         try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN", [])
         inTransaction = true
         defer { inTransaction = false }
@@ -86,7 +93,10 @@ final class SQLiteConnection: DatabaseConnection {
 
     private func run(_ sql: String, _ parameters: [SQLValue], collect: Bool) throws(DatabaseError) -> [Row] {
         let statement = try prepare(sql)
+        let gated = !inTransaction && sqlite3_stmt_readonly(statement) == 0 && !sql.hasPrefix("BEGIN") && !sql.hasPrefix("PRAGMA")
+        if gated { writeGate.lock() }
         defer {
+            if gated { writeGate.unlock() }
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
         }

@@ -114,7 +114,7 @@ public final class Biller: @unchecked Sendable {
                     try database.withConnection { try SubscriptionRepository(connection: $0).saveState(stopped, now: now, expectedStatus: subscription.status) }
                     return
                 case .charge(let period, let attempt, _):
-                    switch try charger.charge(subscriptionID: subscriptionID, periodIndex: period, attempt: attempt, now: now) {
+                    switch try charger.charge(subscription, periodIndex: period, attempt: attempt, now: now) {
                     case .charged: count { $0.charged += 1 }
                     case .declined: count { $0.failed += 1 }
                     case .pending:

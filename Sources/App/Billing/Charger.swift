@@ -19,11 +19,14 @@ struct Charger {
         guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscriptionID) }) else {
             return .pending(reason: "subscription vanished")
         }
+        return try charge(subscription, periodIndex: periodIndex, attempt: attempt, now: now)
+    }
+
+    func charge(_ subscription: Subscription, periodIndex: Int, attempt: Int, now: Date) throws -> ChargeOutcome {
         let orderID = OrderID.renewal(subscriptionID: subscription.id, periodIndex: periodIndex, attempt: attempt)
         let orderName = "\(subscription.plan.name) \(CycleNames.label(subscription.plan.billingCycle)) 구독"
         let existing = try database.withConnection { connection -> Payment? in
             let payments = PaymentRepository(connection: connection)
-            if let payment = try payments.find(orderID: orderID) { return payment }
             do {
                 try payments.insertPending(subscription: subscription, orderID: orderID, orderName: orderName, amount: subscription.plan.price,
                                            periodIndex: periodIndex, attempt: attempt, paymentKey: nil, now: now)
