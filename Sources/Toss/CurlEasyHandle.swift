@@ -44,6 +44,10 @@ final class CurlEasyHandle {
         try setMethodAndBody(request)
 
         for (name, value) in request.headers {
+            // libcurl sends custom headers verbatim; a line break would smuggle in another header.
+            guard !(name + value).contains(where: \.isNewline) else {
+                throw .other("header \(name) contains a line break")
+            }
             headerList = curl_slist_append(headerList, "\(name): \(value)")
         }
         // No "Expect: 100-continue" round trip for larger bodies.

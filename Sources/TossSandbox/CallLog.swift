@@ -1,5 +1,5 @@
 // Log of every /v1 call received, for tests (`GET /sandbox/calls`).
-// Keeps the most recent 200,000 calls.
+// Keeps the most recent 100,000 calls.
 
 import Foundation
 
@@ -21,7 +21,7 @@ struct CallEntry {
 }
 
 final class CallLog: @unchecked Sendable {
-    static let capacity = 200_000
+    static let capacity = 100_000
 
     private let lock = NSLock()
     private var entries: [CallEntry] = []

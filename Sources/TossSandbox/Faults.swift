@@ -107,7 +107,7 @@ final class FaultStore: @unchecked Sendable {
         switch action {
         case .error:
             let c = code ?? FaultStore.defaultCode(forStatus: status ?? 500)
-            error = TossError.known(c, message: message, status: status ?? (code == nil ? 500 : nil))
+            error = TossError.known(c, message: message, status: status ?? TossError.table[c]?.0 ?? 500)
         case .decline:
             let c = code ?? "REJECT_CARD_PAYMENT"
             let e = TossError.known(c, message: message, status: status)

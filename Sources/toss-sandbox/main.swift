@@ -1,1 +1,4 @@
-print("toss-sandbox")
+import TossSandbox
+import Foundation
+
+exit(TossSandboxCommand.run(arguments: Array(CommandLine.arguments.dropFirst())))
