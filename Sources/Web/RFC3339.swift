@@ -9,10 +9,31 @@ public enum RFC3339 {
         let days = Int((Double(local) / 86400).rounded(.down))
         let secondOfDay = local - days * 86400
         let (year, month, day) = civil(fromDays: days)
-        let sign = offset < 0 ? "-" : "+"
         let absolute = abs(offset)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d%@%02d:%02d", year, month, day, secondOfDay / 3600, secondOfDay % 3600 / 60,
-                      secondOfDay % 60, sign, absolute / 3600, absolute % 3600 / 60)
+        var out = ""
+        out.reserveCapacity(25)
+        append(year, width: 4, to: &out)
+        out += "-"
+        append(month, width: 2, to: &out)
+        out += "-"
+        append(day, width: 2, to: &out)
+        out += "T"
+        append(secondOfDay / 3600, width: 2, to: &out)
+        out += ":"
+        append(secondOfDay % 3600 / 60, width: 2, to: &out)
+        out += ":"
+        append(secondOfDay % 60, width: 2, to: &out)
+        out += offset < 0 ? "-" : "+"
+        append(absolute / 3600, width: 2, to: &out)
+        out += ":"
+        append(absolute % 3600 / 60, width: 2, to: &out)
+        return out
+    }
+
+    private static func append(_ value: Int, width: Int, to out: inout String) {
+        let digits = String(value)
+        if digits.count < width { out += String(repeating: "0", count: width - digits.count) }
+        out += digits
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`; a date-time without an offset is read in `defaultZone`.

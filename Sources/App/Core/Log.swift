@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Web
 
 public enum LogLevel: String, Sendable, Comparable {
@@ -32,16 +33,21 @@ public struct Logger: Sendable {
     public func error(_ event: String, _ fields: JSONObject = [:]) { log(.error, event, fields) }
 }
 
-public final class LogSink: @unchecked Sendable {
-    public static let standardError = LogSink(handle: FileHandle.standardError)
-    private let handle: FileHandle
-    private let lock = NSLock()
+/// Where log lines go: a file descriptor written with one `write(2)` per line, so lines from threads never interleave.
+public final class LogSink: Sendable {
+    public static let standardError = LogSink(descriptor: 2)
+    private let descriptor: Int32
 
-    public init(handle: FileHandle) { self.handle = handle }
+    public init(descriptor: Int32) { self.descriptor = descriptor }
 
     func write(_ bytes: [UInt8]) {
-        lock.lock()
-        defer { lock.unlock() }
-        handle.write(Data(bytes))
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
     }
 }
