@@ -61,7 +61,12 @@ public final class FastCGIServer: @unchecked Sendable {
         var request = FCGX_Request()
         FCGX_InitRequest(&request, listenFD, 0)
         while !state.isStopping {
-            guard FCGX_Accept_r(&request) == 0 else { break }
+            // A failed accept is one bad connection (a malformed record, a peer that hung up): keep serving.
+            guard FCGX_Accept_r(&request) == 0 else {
+                if state.isStopping { break }
+                usleep(1000)
+                continue
+            }
             state.requestStarted()
             handle(&request)
             FCGX_Finish_r(&request)
