@@ -4,7 +4,7 @@ public enum SQLDialect: Sendable {
 }
 
 public struct DatabaseError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case connection, constraint, busy, other }
+    public enum Kind: Sendable { case connection, uniqueViolation, constraint, busy, other }
     public let kind: Kind
     public let message: String
     /// Kept for the server log; never shown to clients.
@@ -17,7 +17,8 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { sql.map { "\(message) [\($0)]" } ?? message }
-    public var isUniqueViolation: Bool { kind == .constraint }
+    /// Only a duplicate key: NOT NULL, CHECK and FOREIGN KEY failures are `.constraint`.
+    public var isUniqueViolation: Bool { kind == .uniqueViolation }
 }
 
 /// A connection used by one thread at a time. SQL uses `?` placeholders on both databases.

@@ -165,6 +165,8 @@ final class PostgresConnection: DatabaseConnection {
         let kind: DatabaseError.Kind
         if PQstatus(handle) != CONNECTION_OK || state.hasPrefix("08") {
             kind = .connection
+        } else if state == "23505" {
+            kind = .uniqueViolation
         } else if state.hasPrefix("23") {
             kind = .constraint
         } else if state == "40001" || state == "40P01" || state == "55P03" {

@@ -135,7 +135,9 @@ final class SQLiteConnection: DatabaseConnection {
 
     private func error(_ code: Int32, sql: String) -> DatabaseError {
         let message = String(cString: sqlite3_errmsg(handle))
+        let extended = sqlite3_extended_errcode(handle)
         let kind: DatabaseError.Kind = switch code & 0xFF {
+        case SQLITE_CONSTRAINT where extended == gudok_sqlite_constraint_unique || extended == gudok_sqlite_constraint_primarykey: .uniqueViolation
         case SQLITE_CONSTRAINT: .constraint
         case SQLITE_BUSY, SQLITE_LOCKED: .busy
         case SQLITE_CANTOPEN, SQLITE_NOTADB: .connection

@@ -68,7 +68,7 @@ public enum RFC3339 {
                 while index < scalars.count, scalars[index] >= 48 && scalars[index] <= 57 { index += 1 }
             }
         }
-        guard hour < 24, minute < 60, second < 61 else { return nil }
+        guard hour < 24, minute < 60, second < 61, day <= daysInMonth(year, month) else { return nil }
         let localSeconds = days(fromCivil: year, month, day) * 86400 + hour * 3600 + minute * 60 + second
         var offset: Int
         if index == scalars.count {
@@ -84,6 +84,14 @@ public enum RFC3339 {
             offset = (oh * 3600 + om * 60) * (scalars[index] == 45 ? -1 : 1)
         }
         return Date(timeIntervalSince1970: TimeInterval(localSeconds - offset))
+    }
+
+    static func daysInMonth(_ year: Int, _ month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     // Howard Hinnant's civil calendar algorithms.

@@ -50,8 +50,9 @@ enum AccountPages {
 
     /// Only same-site absolute paths: `/account` yes; `//evil.example`, `https://…`, `/\evil` no.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"),
-              !next.contains(where: { $0.isNewline || $0 == "\\" }), next.utf8.count < 2048 else { return "/" }
+        // Browsers drop tabs and newlines from URLs, so `/\t/evil` would become `//evil`: refuse every control character.
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), next.utf8.count < 2048,
+              !next.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "\\" }) else { return "/" }
         return next
     }
 
