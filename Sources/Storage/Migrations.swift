@@ -172,6 +172,17 @@ public enum Migrations {
             )
             """,
         ]),
+        // The back office's filters and dashboard: each list filter and date range lands on an index.
+        Migration(version: 5, name: "admin indexes", statements: [
+            "CREATE INDEX IF NOT EXISTS payments_method ON payments (payment_method, created_at)",
+            "CREATE INDEX IF NOT EXISTS payments_paid ON payments (paid_at)",
+            "CREATE INDEX IF NOT EXISTS subscriptions_created ON subscriptions (created_at)",
+            "CREATE INDEX IF NOT EXISTS subscriptions_started ON subscriptions (start_date)",
+            "CREATE INDEX IF NOT EXISTS subscriptions_ended ON subscriptions (status, updated_at)",
+            "CREATE INDEX IF NOT EXISTS users_created ON users (created_at)",
+            "CREATE INDEX IF NOT EXISTS webhook_events_type ON webhook_events (event_type, received_at)",
+            "CREATE INDEX IF NOT EXISTS webhook_events_outcome ON webhook_events (outcome, received_at)",
+        ]),
     ]
 }
 

@@ -59,15 +59,26 @@ enum MigrateCommand {
 }
 
 enum SeedCommand {
-    static let help = "usage: gudok seed\n\nInserts the demo plans (베이직, 프리미엄, 엔터프라이즈) if there are none."
+    static let help = """
+    usage: gudok seed [--demo-history]
+
+    Inserts the demo plans (베이직, 프리미엄, 엔터프라이즈) if there are none.
+
+      --demo-history  also inserts about a year of demo customers, subscriptions and payments (completed, declined,
+                      refunded, cancelled) straight into the database, without calling Toss, unless demo customers
+                      already exist. Demo accounts cannot sign in and hold no billing key.
+    """
 
     static func run(_ arguments: [String]) throws -> Int32 {
         if CommandLineTool.help(arguments, help) { return 0 }
-        let args = try Arguments(arguments, valueOptions: [], flagOptions: [])
-        guard args.positional.isEmpty else { throw UsageError(message: "seed takes no arguments") }
+        let args = try Arguments(arguments, valueOptions: [], flagOptions: ["demo-history"])
+        guard args.positional.isEmpty else { throw UsageError(message: "seed takes no positional arguments") }
         let runtime = try Runtime.start()
         let inserted = try DemoPlans.seed(database: runtime.database, now: Date())
         print(inserted == 0 ? "plans already present; nothing inserted" : "inserted \(inserted) demo plans")
+        if args.flags.contains("demo-history") {
+            print(try runtime.application.seedDemoHistory(now: runtime.clock.now()))
+        }
         return 0
     }
 }

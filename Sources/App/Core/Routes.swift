@@ -20,5 +20,6 @@ extension Application {
         WebhooksAPI.register(&table)
         MetricsAPI.register(&table)
         APIDocsPage.register(&table)
+        AdminRoutes.register(&table)
     }
 }

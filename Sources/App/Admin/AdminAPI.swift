@@ -1,0 +1,120 @@
+import Foundation
+import Web
+
+/// `/api/admin/*`: the back office as JSON for staff (session + CSRF). Same `AdminService` as the pages.
+enum AdminAPI {
+    static let listQuery = ["q", "status", "plan_type", "cycle", "method", "from", "to", "sort", "page"]
+
+    static func register(_ table: inout RouteTable) {
+        table.api("GET", "/api/admin/dashboard", .staff, summary: "Back office: dashboard figures") { exchange in
+            .json(try exchange.admin.dashboard().json(zone: exchange.zone))
+        }
+        registerLists(&table)
+        registerPlans(&table)
+        table.api("POST", "/api/admin/payments/{payment_id}/refund", .staff, summary: "Back office: refund a payment (full or partial) through Toss",
+                  doc: APIDoc(responses: [(200, "Payment"), (400, "Error"), (404, "Error"), (409, "Error"), (502, "Error")])) { exchange in
+            let body = try JSONBody(exchange.request)
+            var command = AdminService.RefundCommand(amount: try optionalInt(body, "amount"), reason: try body.optionalString("reason") ?? "")
+            command.cancelSubscription = try body.optionalBool("cancel_subscription") ?? false
+            command.expectedRefunded = try optionalInt(body, "expected_refunded_amount")
+            let result = try AdminRun.api { try exchange.admin.refund(paymentID: exchange.path["payment_id"]!, command) }
+            return .json(result.payment.json(zone: exchange.zone))
+        }
+        table.api("POST", "/api/admin/subscriptions/{subscription_id}/cancel", .staff, summary: "Back office: cancel a subscription now") { exchange in
+            let body = try optionalBody(exchange.request)
+            let row = try AdminRun.api {
+                try exchange.admin.cancelSubscription(id: exchange.path["subscription_id"]!, reason: try body.optionalString("reason") ?? "")
+            }
+            return .json(row.json(zone: exchange.zone))
+        }
+    }
+
+    private static func registerLists(_ table: inout RouteTable) {
+        table.api("GET", "/api/admin/plans", .staff, summary: "Back office: plans", doc: APIDoc(query: listQuery)) { exchange in
+            let request = try listRequest(exchange, .plans)
+            return .json(try exchange.admin.plans(request).json { $0.json(zone: exchange.zone) })
+        }
+        table.api("GET", "/api/admin/subscriptions", .staff, summary: "Back office: subscriptions", doc: APIDoc(query: listQuery)) { exchange in
+            let request = try listRequest(exchange, .subscriptions)
+            return .json(try exchange.admin.subscriptions(request).json { $0.json(zone: exchange.zone) })
+        }
+        table.api("GET", "/api/admin/subscriptions/{subscription_id}", .staff, summary: "Back office: a subscription with periods, charges and timeline") { exchange in
+            let detail = try AdminRun.api { try exchange.admin.subscription(id: exchange.path["subscription_id"]!) }
+            let zone = exchange.zone
+            return .json(["subscription": detail.row.json(zone: zone), "periods": .array(detail.periods.map { $0.json(zone: zone) }),
+                          "payments": .array(detail.payments.map { $0.json(zone: zone) }), "audit_log": .array(detail.audit.map { $0.json(zone: zone) }),
+                          "timeline": .array(detail.timeline.map { $0.json(zone: zone) })])
+        }
+        table.api("GET", "/api/admin/payments", .staff, summary: "Back office: payments", doc: APIDoc(query: listQuery)) { exchange in
+            let request = try listRequest(exchange, .payments)
+            return .json(try exchange.admin.payments(request).json { $0.json(zone: exchange.zone) })
+        }
+        table.api("GET", "/api/admin/payments/{payment_id}", .staff, summary: "Back office: a payment with its Toss fields") { exchange in
+            let detail = try AdminRun.api { try exchange.admin.payment(id: exchange.path["payment_id"]!) }
+            return .json(["payment": detail.row.json(zone: exchange.zone), "subscription": detail.subscription?.json(zone: exchange.zone) ?? .null,
+                          "audit_log": .array(detail.audit.map { $0.json(zone: exchange.zone) })])
+        }
+        table.api("GET", "/api/admin/users", .staff, summary: "Back office: users", doc: APIDoc(query: listQuery + ["staff"])) { exchange in
+            let request = try listRequest(exchange, .users)
+            return .json(try exchange.admin.users(request).json { $0.json(zone: exchange.zone) })
+        }
+        table.api("GET", "/api/admin/users/{user_id}", .staff, summary: "Back office: a user with subscriptions and payments") { exchange in
+            let detail = try AdminRun.api { try exchange.admin.user(id: exchange.path["user_id"]!) }
+            return .json(["user": detail.row.json(zone: exchange.zone), "subscriptions": .array(detail.subscriptions.map { $0.json(zone: exchange.zone) }),
+                          "payments": .array(detail.payments.map { $0.json(zone: exchange.zone) })])
+        }
+        table.api("GET", "/api/admin/webhook-events", .staff, summary: "Back office: received Toss webhook events",
+                  doc: APIDoc(query: ["q", "type", "status", "from", "to", "sort", "page"])) { exchange in
+            let request = try listRequest(exchange, .webhookEvents)
+            return .json(try exchange.admin.webhookEvents(request).json { $0.json(zone: exchange.zone) })
+        }
+        table.api("GET", "/api/admin/webhook-events/{event_id}", .staff, summary: "Back office: one webhook event with its (redacted) payload") { exchange in
+            .json(try AdminRun.api { try exchange.admin.webhookEvent(id: exchange.path["event_id"]!) }.json(zone: exchange.zone))
+        }
+    }
+
+    private static func registerPlans(_ table: inout RouteTable) {
+        table.api("POST", "/api/admin/plans", .staff, summary: "Back office: create a plan",
+                  doc: APIDoc(responses: [(201, "Plan"), (400, "Error")])) { exchange in
+            let draft = try PlanDraft(json: try JSONBody(exchange.request))
+            return .json(try AdminRun.api { try exchange.admin.createPlan(draft) }.json(zone: exchange.zone), status: 201)
+        }
+        table.api("GET", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: a plan with its audit log") { exchange in
+            let detail = try AdminRun.api { try exchange.admin.plan(id: exchange.path["plan_id"]!) }
+            return .json(["plan": detail.row.json(zone: exchange.zone), "audit_log": .array(detail.audit.map { $0.json(zone: exchange.zone) })])
+        }
+        table.api("POST", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: edit a plan (a new price applies from the next charge)",
+                  doc: APIDoc(responses: [(200, "Plan"), (400, "Error"), (404, "Error"), (409, "Error")])) { exchange in
+            let draft = try PlanDraft(json: try JSONBody(exchange.request))
+            return .json(try AdminRun.api { try exchange.admin.updatePlan(id: exchange.path["plan_id"]!, draft) }.json(zone: exchange.zone))
+        }
+        table.api("POST", "/api/admin/plans/{plan_id}/deactivate", .staff, summary: "Back office: hide a plan from sale",
+                  doc: APIDoc(responses: [(200, "Plan"), (404, "Error")])) { exchange in
+            .json(try AdminRun.api { try exchange.admin.setPlanActive(id: exchange.path["plan_id"]!, false) }.json(zone: exchange.zone))
+        }
+        table.api("POST", "/api/admin/plans/{plan_id}/activate", .staff, summary: "Back office: put a plan back on sale",
+                  doc: APIDoc(responses: [(200, "Plan"), (404, "Error")])) { exchange in
+            .json(try AdminRun.api { try exchange.admin.setPlanActive(id: exchange.path["plan_id"]!, true) }.json(zone: exchange.zone))
+        }
+        table.api("DELETE", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: delete a plan no subscription uses",
+                  doc: APIDoc(responses: [(204, nil), (404, "Error"), (409, "Error")])) { exchange in
+            try AdminRun.api { try exchange.admin.deletePlan(id: exchange.path["plan_id"]!) }
+            return .noContent()
+        }
+    }
+
+    private static func listRequest(_ exchange: Exchange, _ list: AdminList) throws -> AdminListRequest {
+        try AdminRun.api { try AdminListRequest.parse(exchange.request.query, list: list, zone: exchange.zone) }
+    }
+
+    private static func optionalInt(_ body: JSONBody, _ field: String) throws -> Int? {
+        guard let value = body.object[field], !value.isNull else { return nil }
+        guard case .int(let number) = value else { throw HTTPError.badRequest("'\(field)'은(는) 정수여야 합니다.", code: "INVALID_FIELD") }
+        return number
+    }
+
+    /// A body that may be empty (no options given).
+    private static func optionalBody(_ request: HTTPRequest) throws -> JSONBody {
+        request.body.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 } ? JSONBody(object: [:]) : try JSONBody(request)
+    }
+}

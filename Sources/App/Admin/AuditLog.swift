@@ -1,0 +1,85 @@
+import Foundation
+import Storage
+import Web
+
+/// One back-office action: who did what to which object, with the object's state before and after (JSON text).
+struct AuditEntry: Sendable {
+    let id: String
+    let actorID: String?
+    let actorName: String?
+    let action: String
+    let objectType: String
+    let objectID: String
+    let before: JSON?
+    let after: JSON?
+    let createdAt: Date
+
+    init(row: Row) {
+        id = row.string("id")
+        actorID = row.optionalString("actor_id")
+        actorName = row.optionalString("actor_username")
+        action = row.string("action")
+        objectType = row.string("object_type")
+        objectID = row.string("object_id")
+        before = row.optionalString("before_state").flatMap { try? JSON.parse($0) }
+        after = row.optionalString("after_state").flatMap { try? JSON.parse($0) }
+        createdAt = Date(unixSeconds: row.int("created_at"))
+    }
+
+    func json(zone: TimeZone) -> JSON {
+        ["id": .string(id), "actor": actorID.map { ["id": .string($0), "username": .optional(actorName)] } ?? .null, "action": .string(action),
+         "object_type": .string(objectType), "object_id": .string(objectID), "before": before ?? .null, "after": after ?? .null,
+         "created_at": .string(RFC3339.format(createdAt, in: zone))]
+    }
+
+    /// "환불 3,000원 (사유: 고객 요청)" — the line shown on the object's page.
+    var summary: String {
+        let reason = after?["reason"]?.stringValue.map { " (사유: \($0))" } ?? ""
+        switch action {
+        case "payment.refund": return "환불 \(Money.won(after?["refund_amount"]?.intValue ?? 0))\(reason)"
+        case "subscription.cancel": return "구독 즉시 해지\(reason)"
+        case "plan.create": return "요금제 생성"
+        case "plan.update": return "요금제 수정"
+        case "plan.deactivate": return "요금제 비활성화"
+        case "plan.activate": return "요금제 다시 활성화"
+        case "plan.delete": return "요금제 삭제"
+        default: return action
+        }
+    }
+}
+
+struct AuditLogRepository {
+    let connection: DatabaseConnection
+
+    func record(actorID: String, action: String, objectType: String, objectID: String, before: JSON?, after: JSON?, now: Date) throws {
+        try connection.execute(
+            """
+            INSERT INTO audit_log (id, actor_id, action, object_type, object_id, before_state, after_state, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(AuditLogRepository.makeID()), .text(actorID), .text(action), .text(objectType), .text(objectID),
+             .optional(before?.serializedString()), .optional(after?.serializedString()), .int(now.unixSeconds)])
+    }
+
+    /// A time-ordered UUID (version 7): entries written within one second still list in the order they were made.
+    static func makeID(at date: Date = Date()) -> String {
+        let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        var bytes = Crypto.randomBytes(16)
+        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - UInt64(index)))) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x70
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = Crypto.hex(bytes)
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+
+    /// Entries about any of `objects` (type, id), oldest first.
+    func entries(for objects: [(type: String, id: String)], limit: Int = 500) throws -> [AuditEntry] {
+        guard !objects.isEmpty else { return [] }
+        let clause = objects.map { _ in "(a.object_type = ? AND a.object_id = ?)" }.joined(separator: " OR ")
+        let parameters = objects.flatMap { [SQLValue.text($0.type), .text($0.id)] }
+        return try connection.query(
+            "SELECT a.*, u.username AS actor_username FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE \(clause) ORDER BY a.created_at, a.id LIMIT ?",
+            parameters + [.int(Int64(limit))]).map(AuditEntry.init(row:))
+    }
+}
