@@ -45,7 +45,7 @@ public protocol Database: Sendable {
     var dialect: SQLDialect { get }
     /// Connections open and waiting in the pool (a gauge for /metrics).
     var idleConnections: Int { get }
-    func withConnection<T>(_ body: (DatabaseConnection) throws -> T) throws -> T
+    @discardableResult func withConnection<T>(_ body: (DatabaseConnection) throws -> T) throws -> T
 }
 
 public enum DatabaseURL {

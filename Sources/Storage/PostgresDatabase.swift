@@ -13,6 +13,7 @@ public final class PostgresDatabase: Database, @unchecked Sendable {
 
     public var idleConnections: Int { pool.idleCount }
 
+    @discardableResult
     public func withConnection<T>(_ body: (DatabaseConnection) throws -> T) throws -> T {
         let connection = try pool.borrow()
         defer { if connection.isHealthy { pool.giveBack(connection) } }

@@ -18,6 +18,7 @@ public final class SQLiteDatabase: Database, @unchecked Sendable {
 
     public var idleConnections: Int { pool.idleCount }
 
+    @discardableResult
     public func withConnection<T>(_ body: (DatabaseConnection) throws -> T) throws -> T {
         let connection = try pool.borrow()
         defer { giveBack(connection) }

@@ -72,5 +72,6 @@ final class Exchange: @unchecked Sendable {
         return response
     }
 
+    @discardableResult
     func withDatabase<T>(_ body: (DatabaseConnection) throws -> T) throws -> T { try app.database.withConnection(body) }
 }
