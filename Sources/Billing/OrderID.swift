@@ -19,7 +19,7 @@ public enum OrderID {
 
     public static func renewal(subscriptionID: UUID, periodIndex: Int, attempt: Int) -> String {
         precondition(periodIndex >= 0 && attempt >= 1, "period \(periodIndex), attempt \(attempt)")
-        let hex = subscriptionID.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let hex = String(subscriptionID.uuidString.lowercased().filter { $0 != "-" })
         return "sub-\(hex)-p\(periodIndex)-a\(attempt)"
     }
 
