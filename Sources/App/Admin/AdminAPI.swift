@@ -75,7 +75,7 @@ enum AdminAPI {
 
     private static func registerPlans(_ table: inout RouteTable) {
         table.api("POST", "/api/admin/plans", .staff, summary: "Back office: create a plan",
-                  doc: APIDoc(responses: [(201, "Plan"), (400, "Error")])) { exchange in
+                  doc: APIDoc(responses: [(201, "AdminPlan"), (400, "Error")])) { exchange in
             let draft = try PlanDraft(json: try JSONBody(exchange.request))
             return .json(try AdminRun.api { try exchange.admin.createPlan(draft) }.json(zone: exchange.zone), status: 201)
         }
@@ -84,16 +84,16 @@ enum AdminAPI {
             return .json(["plan": detail.row.json(zone: exchange.zone), "audit_log": .array(detail.audit.map { $0.json(zone: exchange.zone) })])
         }
         table.api("POST", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: edit a plan (a new price applies from the next charge)",
-                  doc: APIDoc(responses: [(200, "Plan"), (400, "Error"), (404, "Error"), (409, "Error")])) { exchange in
+                  doc: APIDoc(responses: [(200, "AdminPlan"), (400, "Error"), (404, "Error"), (409, "Error")])) { exchange in
             let draft = try PlanDraft(json: try JSONBody(exchange.request))
             return .json(try AdminRun.api { try exchange.admin.updatePlan(id: exchange.path["plan_id"]!, draft) }.json(zone: exchange.zone))
         }
         table.api("POST", "/api/admin/plans/{plan_id}/deactivate", .staff, summary: "Back office: hide a plan from sale",
-                  doc: APIDoc(responses: [(200, "Plan"), (404, "Error")])) { exchange in
+                  doc: APIDoc(responses: [(200, "AdminPlan"), (404, "Error")])) { exchange in
             .json(try AdminRun.api { try exchange.admin.setPlanActive(id: exchange.path["plan_id"]!, false) }.json(zone: exchange.zone))
         }
         table.api("POST", "/api/admin/plans/{plan_id}/activate", .staff, summary: "Back office: put a plan back on sale",
-                  doc: APIDoc(responses: [(200, "Plan"), (404, "Error")])) { exchange in
+                  doc: APIDoc(responses: [(200, "AdminPlan"), (404, "Error")])) { exchange in
             .json(try AdminRun.api { try exchange.admin.setPlanActive(id: exchange.path["plan_id"]!, true) }.json(zone: exchange.zone))
         }
         table.api("DELETE", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: delete a plan no subscription uses",

@@ -88,7 +88,9 @@ public final class Application: Sendable {
     private func notFound(_ request: HTTPRequest) -> HTTPResponse {
         let error = HTTPError.notFound("\(request.path) 경로를 찾을 수 없습니다.")
         if !request.path.hasPrefix("/api/") && request.acceptsHTML {
-            return Pages.error(error, Exchange(request: request, app: self, kind: .page))
+            let exchange = Exchange(request: request, app: self, kind: .page)
+            try? exchange.loadSession()
+            return exchange.finish(Pages.error(error, exchange))
         }
         return error.response
     }

@@ -56,15 +56,22 @@ struct WebhookProcessor {
         case .failure(let error): return (.deferred, "lookup failed: \(error.code)")
         }
         guard answer.orderId == payment.orderID else { return (.ignored, "Toss's order id differs from ours") }
+        var settled: String?
         if payment.status == .pending {
             let outcome: ChargeOutcome = payment.orderID.hasPrefix("sub-")
                 ? try Charger(database: database, services: services, logger: logger)
                     .lookUp(subscriptionID: payment.subscriptionID, orderID: payment.orderID, periodIndex: payment.periodIndex, attempt: payment.attempt,
                             reason: "WEBHOOK", now: now)
                 : try SubscriptionService(database: database, services: services, logger: logger, now: now).settleLookedUp(answer, orderID: payment.orderID)
-            if case .pending = outcome { return (.unchanged, "Toss status \(answer.status)") }
+            switch outcome {
+            case .pending: return (.unchanged, "Toss status \(answer.status)")
+            case .charged: settled = "PENDING → COMPLETED"
+            case .declined: settled = "PENDING → FAILED"
+            }
         }
-        return try applyRefunds(answer, to: payment.orderID)
+        let (outcome, detail) = try applyRefunds(answer, to: payment.orderID)
+        guard let settled else { return (outcome, detail) }
+        return (.applied, outcome == .applied ? "\(settled); \(detail)" : settled)
     }
 
     /// CANCELED / PARTIAL_CANCELED at Toss: record the refunded amount, forward only.
