@@ -31,7 +31,7 @@ struct FastCGIParams {
         if let type = values["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
         if let length = values["CONTENT_LENGTH"], !length.isEmpty { headers["content-length"] = length }
         let https = (values["HTTPS"].map { $0.lowercased() == "on" || $0 == "1" } ?? false) || values["REQUEST_SCHEME"] == "https"
-        let host = headers["host"] ?? values["SERVER_NAME"].map { name in values["SERVER_PORT"].map { "\(name):\($0)" } ?? name } ?? "localhost"
+        let host = FastCGIParams.authority(host: headers["host"] ?? values["SERVER_NAME"] ?? "localhost", port: values["SERVER_PORT"], https: https)
         return HTTPRequest(
             method: values["REQUEST_METHOD"] ?? "GET",
             path: PercentEncoding.decode(rawPath.isEmpty ? "/" : rawPath),
@@ -42,6 +42,16 @@ struct FastCGIParams {
             host: host,
             requestID: values["REQUEST_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? RequestID.make()
         )
+    }
+}
+
+extension FastCGIParams {
+    /// Debian's stock fastcgi_params pass `HTTP_HOST` as nginx's `$host`, which drops the port: put a non-default
+    /// `SERVER_PORT` back, so URLs built from the request (Toss's successUrl) reach the same server.
+    static func authority(host: String, port: String?, https: Bool) -> String {
+        let hasPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")
+        guard !hasPort, let port, !port.isEmpty, port != (https ? "443" : "80") else { return host }
+        return "\(host):\(port)"
     }
 }
 

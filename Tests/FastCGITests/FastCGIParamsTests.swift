@@ -24,6 +24,16 @@ final class FastCGIParamsTests: XCTestCase {
         XCTAssertEqual(request.requestID, "abc")
     }
 
+    func testDebiansPortlessHostGetsTheServerPortBack() {
+        func origin(_ values: [String: String]) -> String { FastCGIParams(values: values).httpRequest().origin }
+        XCTAssertEqual(origin(["HTTP_HOST": "localhost", "SERVER_PORT": "8443", "HTTPS": "on"]), "https://localhost:8443")
+        XCTAssertEqual(origin(["HTTP_HOST": "billing.example.com", "SERVER_PORT": "443", "HTTPS": "on"]), "https://billing.example.com")
+        XCTAssertEqual(origin(["HTTP_HOST": "example.com", "SERVER_PORT": "80"]), "http://example.com")
+        XCTAssertEqual(origin(["HTTP_HOST": "127.0.0.1:9000", "SERVER_PORT": "8443", "HTTPS": "on"]), "https://127.0.0.1:9000")
+        XCTAssertEqual(origin(["HTTP_HOST": "[::1]", "SERVER_PORT": "8443", "HTTPS": "on"]), "https://[::1]:8443")
+        XCTAssertEqual(origin(["HTTP_HOST": "[::1]:8443", "SERVER_PORT": "8443", "HTTPS": "on"]), "https://[::1]:8443")
+    }
+
     func testHTTPSValues() {
         XCTAssertTrue(request(["HTTPS": "on"]).isHTTPS)
         XCTAssertTrue(request(["HTTPS": "ON"]).isHTTPS)
