@@ -26,7 +26,7 @@ struct FastCGIParams {
             ?? (requestURI.firstIndex(of: "?").map { String(requestURI[requestURI.index(after: $0)...]) } ?? "")
         var headers: [String: String] = [:]
         for (name, value) in values where name.hasPrefix("HTTP_") {
-            headers[name.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")] = value
+            headers[FastCGIParams.headerName(cgiName: name)] = value
         }
         if let type = values["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
         if let length = values["CONTENT_LENGTH"], !length.isEmpty { headers["content-length"] = length }
@@ -46,6 +46,17 @@ struct FastCGIParams {
 }
 
 extension FastCGIParams {
+    /// `HTTP_X_CSRFTOKEN` → `x-csrftoken`.
+    static func headerName(cgiName: String) -> String {
+        String(decoding: cgiName.utf8.dropFirst(5).map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "_"): UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
+            default: byte
+            }
+        }, as: UTF8.self)
+    }
+
     /// Debian's stock fastcgi_params pass `HTTP_HOST` as nginx's `$host`, which drops the port: put a non-default
     /// `SERVER_PORT` back, so URLs built from the request (Toss's successUrl) reach the same server.
     static func authority(host: String, port: String?, https: Bool) -> String {
