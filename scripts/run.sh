@@ -29,7 +29,7 @@ trap stop EXIT
 trap 'exit 130' INT TERM
 
 "$bin/gudok" migrate
-"$bin/gudok" seed
+"$bin/gudok" seed --demo-history
 
 # The demo staff user, once: its password is shown only when it is made.
 if [[ ! -e $var/admin-created ]]; then
