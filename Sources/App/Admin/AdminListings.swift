@@ -92,14 +92,26 @@ struct AdminListings {
         if let cycle = request.cycle { conditions.add("p.billing_cycle = ?", .text(cycle)) }
         addCreatedRange(&conditions, column: "pa.created_at", request)
         if let q = request.q {
-            let pattern = SQLConditions.containsPattern(q)
-            conditions.add("""
-                (LOWER(u.username) LIKE ? ESCAPE '!' OR LOWER(u.email) LIKE ? ESCAPE '!' OR LOWER(s.customer_key) LIKE ? ESCAPE '!'
-                OR LOWER(pa.order_id) LIKE ? ESCAPE '!' OR LOWER(pa.payment_key) LIKE ? ESCAPE '!')
-                """, pattern, pattern, pattern, pattern, pattern)
+            // An order id, paymentKey or customer_key is found through its unique index; only other text falls back to a
+            // substring search, which no B-tree index can serve.
+            let exact = try connection.query(Self.exactPaymentSearch, [.text(q), .text(q), .text(q)]).prefix(1000).map { SQLValue.text($0.string("id")) }
+            if exact.isEmpty {
+                let pattern = SQLConditions.containsPattern(q)
+                conditions.add("""
+                    (LOWER(u.username) LIKE ? ESCAPE '!' OR LOWER(u.email) LIKE ? ESCAPE '!' OR LOWER(s.customer_key) LIKE ? ESCAPE '!'
+                    OR LOWER(pa.order_id) LIKE ? ESCAPE '!' OR LOWER(pa.payment_key) LIKE ? ESCAPE '!')
+                    """, pattern, pattern, pattern, pattern, pattern)
+            } else {
+                conditions.add("pa.id IN (" + Array(repeating: "?", count: exact.count).joined(separator: ", ") + ")", Array(exact))
+            }
         }
         return try page(Self.paymentSelect, conditions, request, AdminPaymentRow.init(row:))
     }
+
+    static let exactPaymentSearch = """
+        SELECT id FROM payments WHERE order_id = ? UNION SELECT id FROM payments WHERE payment_key = ?
+        UNION SELECT px.id FROM payments px JOIN subscriptions sx ON sx.id = px.subscription_id WHERE sx.customer_key = ?
+        """
 
     func payment(id: String) throws -> AdminPaymentRow? {
         guard let canonical = Identifier.canonical(id) else { return nil }
