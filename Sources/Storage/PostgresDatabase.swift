@@ -58,7 +58,7 @@ final class PostgresConnection: DatabaseConnection {
         defer { PQclear(result) }
         let rowCount = PQntuples(result)
         let columnCount = PQnfields(result)
-        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        let layout = ColumnLayout((0..<columnCount).map { String(cString: PQfname(result, $0)) })
         let integerColumns = (0..<columnCount).map { [20, 21, 23, 16].contains(PQftype(result, $0)) }
         var rows: [Row] = []
         rows.reserveCapacity(Int(rowCount))
@@ -77,7 +77,7 @@ final class PostgresConnection: DatabaseConnection {
                     values.append(.text(text))
                 }
             }
-            rows.append(Row(columns: columns, values: values))
+            rows.append(Row(layout: layout, values: values))
         }
         return rows
     }

@@ -15,18 +15,35 @@ extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Exp
     public init(nilLiteral: ()) { self = .null }
 }
 
+/// The column names of one result set, looked up by name once per set rather than once per row.
+public final class ColumnLayout: Sendable {
+    public let names: [String]
+    let positions: [String: Int]
+
+    public init(_ names: [String]) {
+        self.names = names
+        var positions: [String: Int] = [:]
+        for (index, name) in names.enumerated() where positions[name] == nil { positions[name] = index }
+        self.positions = positions
+    }
+}
+
 /// One result row; columns by name.
 public struct Row: Sendable {
-    public let columns: [String]
+    public let layout: ColumnLayout
     public let values: [SQLValue]
 
-    public init(columns: [String], values: [SQLValue]) {
-        self.columns = columns
+    public init(layout: ColumnLayout, values: [SQLValue]) {
+        self.layout = layout
         self.values = values
     }
 
+    public init(columns: [String], values: [SQLValue]) { self.init(layout: ColumnLayout(columns), values: values) }
+
+    public var columns: [String] { layout.names }
+
     public subscript(_ name: String) -> SQLValue {
-        guard let index = columns.firstIndex(of: name) else { preconditionFailure("no column \(name) in \(columns)") }
+        guard let index = layout.positions[name] else { preconditionFailure("no column \(name) in \(layout.names)") }
         return values[index]
     }
 

@@ -112,14 +112,14 @@ final class SQLiteConnection: DatabaseConnection {
             guard code == SQLITE_OK else { throw error(code, sql: sql) }
         }
         var rows: [Row] = []
-        var columns: [String]?
+        var layout: ColumnLayout?
         while true {
             let code = sqlite3_step(statement)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else { throw error(code, sql: sql) }
             guard collect else { continue }
             let count = sqlite3_column_count(statement)
-            if columns == nil { columns = (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) } }
+            if layout == nil { layout = ColumnLayout((0..<count).map { String(cString: sqlite3_column_name(statement, $0)) }) }
             var values: [SQLValue] = []
             values.reserveCapacity(Int(count))
             for column in 0..<count {
@@ -129,7 +129,7 @@ final class SQLiteConnection: DatabaseConnection {
                 default: values.append(.text(String(cString: sqlite3_column_text(statement, column))))
                 }
             }
-            rows.append(Row(columns: columns!, values: values))
+            rows.append(Row(layout: layout!, values: values))
         }
         return rows
     }

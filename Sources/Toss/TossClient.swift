@@ -29,7 +29,7 @@ public final class TossClient: Sendable {
     public func confirmPayment(paymentKey: String, orderId: String, amount: Int,
                                idempotencyKey: String) throws(TossError) -> TossPayment {
         let response = try send("POST", "/payments/confirm",
-                                body: ["paymentKey": paymentKey, "orderId": orderId, "amount": amount],
+                                body: ["paymentKey": .string(paymentKey), "orderId": .string(orderId), "amount": .int(amount)],
                                 idempotencyKey: idempotencyKey, timeout: configuration.timeouts.confirm,
                                 operation: "payment confirm")
         return try payment(from: response, operation: "payment confirm")
@@ -53,8 +53,8 @@ public final class TossClient: Sendable {
     public func cancelPayment(paymentKey: String, reason: String, amount: Int?,
                               idempotencyKey: String) throws(TossError) -> TossPayment {
         let path = try "/payments/" + segment(paymentKey, "paymentKey") + "/cancel"
-        var body: [String: Any] = ["cancelReason": reason]
-        if let amount { body["cancelAmount"] = amount }
+        var body: RequestBody = ["cancelReason": .string(reason)]
+        if let amount { body["cancelAmount"] = .int(amount) }
         let response = try send("POST", path, body: body, idempotencyKey: idempotencyKey,
                                 timeout: configuration.timeouts.cancel, operation: "payment cancel")
         return try payment(from: response, operation: "payment cancel")
@@ -68,7 +68,7 @@ public final class TossClient: Sendable {
                                 idempotencyKey: String) throws(TossError) -> TossBilling {
         let operation = "billing key issue"
         let response = try send("POST", "/billing/authorizations/issue",
-                                body: ["authKey": authKey, "customerKey": customerKey],
+                                body: ["authKey": .string(authKey), "customerKey": .string(customerKey)],
                                 idempotencyKey: idempotencyKey, timeout: configuration.timeouts.confirm,
                                 operation: operation)
         guard let fields = JSONFields(json: response.body), let billing = try? TossBilling(fields) else {
@@ -82,10 +82,10 @@ public final class TossClient: Sendable {
                                  orderName: String, customerEmail: String?, customerName: String?,
                                  idempotencyKey: String) throws(TossError) -> TossPayment {
         let path = try "/billing/" + segment(billingKey, "billingKey")
-        var body: [String: Any] = ["customerKey": customerKey, "amount": amount, "orderId": orderId,
-                                   "orderName": orderName]
-        if let customerEmail { body["customerEmail"] = customerEmail }
-        if let customerName { body["customerName"] = customerName }
+        var body: RequestBody = ["customerKey": .string(customerKey), "amount": .int(amount), "orderId": .string(orderId),
+                                 "orderName": .string(orderName)]
+        if let customerEmail { body["customerEmail"] = .string(customerEmail) }
+        if let customerName { body["customerName"] = .string(customerName) }
         let response = try send("POST", path, body: body, idempotencyKey: idempotencyKey,
                                 timeout: configuration.timeouts.billingCharge, operation: "billing charge")
         return try payment(from: response, operation: "billing charge")
@@ -100,20 +100,12 @@ public final class TossClient: Sendable {
     // MARK: Transport
 
     /// Sends one call; returns only 2xx answers and throws everything else as `TossError`.
-    private func send(_ method: String, _ path: String, body: [String: Any]? = nil, idempotencyKey: String? = nil,
+    private func send(_ method: String, _ path: String, body: RequestBody? = nil, idempotencyKey: String? = nil,
                       timeout: Double, operation: String) throws(TossError) -> OutboundResponse {
         var headers = [("Authorization", authorization), ("Accept", "application/json"),
                        ("Content-Type", "application/json")]
         if let idempotencyKey { headers.append(("Idempotency-Key", idempotencyKey)) }
-        var bytes: [UInt8]?
-        if let body {
-            guard let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else {
-                throw TossError(kind: .invalidRequest, code: "INVALID_REQUEST",
-                                message: "\(operation): could not encode the request body")
-            }
-            bytes = [UInt8](data)
-        }
-        let request = OutboundRequest(method: method, url: baseURL + path, headers: headers, body: bytes,
+        let request = OutboundRequest(method: method, url: baseURL + path, headers: headers, body: body?.bytes,
                                       timeout: timeout, connectTimeout: configuration.timeouts.connect)
         let response: OutboundResponse
         do {

@@ -207,6 +207,8 @@ public final class HTTPServer: @unchecked Sendable {
                 conn.start += 2
             }
         }
+        // However the bytes arrived (one read or many), headers over the limit are refused.
+        if headerEnd - conn.start > maxHeaderBytes { return .fail(431, "request headers too large") }
         let head = String(decoding: conn.buffer[conn.start..<headerEnd], as: UTF8.self)
         let bodyStart = headerEnd + 4
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
