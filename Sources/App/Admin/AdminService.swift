@@ -103,6 +103,7 @@ struct AdminService {
     // MARK: plans
 
     func createPlan(_ draft: PlanDraft) throws -> AdminPlanRow {
+        defer { services.planCatalogue.invalidate() }
         let values = try draft.complete()
         return try database.withConnection { connection in
             try connection.transaction {
@@ -120,7 +121,8 @@ struct AdminService {
     /// Applies the fields the draft sets. A new price applies from each subscription's next charge (charges read the plan's price then);
     /// a plan in use keeps its billing cycle, since its subscriptions' periods are counted in it.
     func updatePlan(id: String, _ draft: PlanDraft, action: String = "plan.update") throws -> AdminPlanRow {
-        try database.withConnection { connection in
+        defer { services.planCatalogue.invalidate() }
+        return try database.withConnection { connection in
             try connection.transaction {
                 let plans = PlanRepository(connection: connection)
                 guard let before = try plans.find(id: id) else { throw AdminError.planNotFound }
@@ -146,6 +148,7 @@ struct AdminService {
 
     /// Only a plan no subscription has ever used may be deleted; others are deactivated instead.
     func deletePlan(id: String) throws {
+        defer { services.planCatalogue.invalidate() }
         try database.withConnection { connection in
             try connection.transaction {
                 guard let plan = try PlanRepository(connection: connection).find(id: id) else { throw AdminError.planNotFound }

@@ -11,6 +11,7 @@ public struct Services: Sendable {
     public let vault: BillingKeyVault
     public let calendar: BillingCalendar
     public let dunning: DunningSchedule
+    public let planCatalogue = PlanCatalogue()
 
     public init(toss: TossClient, quickToss: TossClient, vault: BillingKeyVault, calendar: BillingCalendar, dunning: DunningSchedule = .standard) {
         self.toss = toss

@@ -26,7 +26,7 @@ enum Layout {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="csrf-token" content="\(e(exchange.csrfToken))">
+        \(exchange.user == nil ? "" : "<meta name=\"csrf-token\" content=\"\(e(exchange.csrfToken))\">")
         <title>\(e(title)) · gudok</title>
         <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/static/css/gudok.css">

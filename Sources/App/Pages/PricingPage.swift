@@ -3,7 +3,7 @@ import Web
 enum PricingPage {
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/", summary: "Pricing page") { exchange in
-            let plans = try exchange.withDatabase { try PlanRepository(connection: $0).active() }
+            let plans = try exchange.app.services.planCatalogue.active(exchange.app.database)
             let e = HTML.escape
             let cards = plans.map { plan in
                 """
