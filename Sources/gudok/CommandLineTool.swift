@@ -41,7 +41,11 @@ enum CommandLineTool {
             case "reconcile": return try ReconcileCommand.run(rest)
             case "worker": return try WorkerCommand.run(rest)
             case "clock": return try ClockCommand.run(rest)
-            case "toss-sandbox": return TossSandboxCommand.run(arguments: rest)
+            case "toss-sandbox":
+                guard !Configuration.isProductionEnvironment() else {
+                    throw UsageError(message: "the Toss sandbox is not available when GUDOK_ENV=production")
+                }
+                return TossSandboxCommand.run(arguments: rest)
             default:
                 printError("unknown command '\(command)'; run gudok --help")
                 return 2

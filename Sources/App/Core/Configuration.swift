@@ -90,6 +90,12 @@ public struct Configuration: Sendable {
             metricsToken: value("GUDOK_METRICS_TOKEN"), logLevel: level, tossTimeoutScale: production ? 1 : scale)
     }
 
+    /// Whether GUDOK_ENV (environment, then `.env`) says production, without loading the rest.
+    public static func isProductionEnvironment(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                               dotEnvPath: String = ".env") -> Bool {
+        (environment["GUDOK_ENV"] ?? DotEnv.read(path: dotEnvPath)["GUDOK_ENV"]) == "production"
+    }
+
     /// The origin of the Toss JS SDK, for the checkout page's Content-Security-Policy.
     public var tossJSSDKOrigin: String {
         guard let url = URL(string: tossJSSDKURL), let scheme = url.scheme, let host = url.host else { return tossJSSDKURL }
