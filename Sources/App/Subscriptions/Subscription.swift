@@ -91,7 +91,7 @@ struct Subscription: Sendable {
         let card: JSON = hasCard || cardNumber != nil
             ? ["company": .optional(cardCompany), "number": .optional(cardNumber)] : .null
         return ["id": .string(id), "plan": plan.json, "status": .string(status.rawValue), "customer_key": .string(customerKey),
-                "start_date": time(startDate), "end_date": time(endDate), "next_billing_date": time(status == .active && cancelAtPeriodEnd ? nil : nextBillingDate),
+                "start_date": time(startDate), "end_date": time(endDate), "next_billing_date": time(nextBillingDate),
                 "cancel_at_period_end": .bool(cancelAtPeriodEnd), "card": hasCard ? card : .null, "created_at": time(createdAt)]
     }
 }
