@@ -22,12 +22,13 @@ enum PaymentRedirects {
                 return result(exchange, status: http.status, title: "결제를 완료하지 못했습니다", message: http.message + " " + advice, code: http.code)
             }
         }
-        table.page("GET", "/api/subscriptions/payments/fail", .signedIn, summary: "Toss failUrl (payment window)", query: ["code", "message", "orderId"]) { exchange in
+        // The failure pages explain without a session too; only the signed-in owner's order is marked failed.
+        table.page("GET", "/api/subscriptions/payments/fail", summary: "Toss failUrl (payment window)", query: ["code", "message", "orderId"]) { exchange in
             let query = exchange.request.query
             let code = query["code"] ?? "UNKNOWN"
             let message = query["message"] ?? "결제가 완료되지 않았습니다."
-            if let orderID = query["orderId"] {
-                try exchange.subscriptions.markOrderFailed(user: try exchange.requireUser(), orderID: orderID, code: code, message: message)
+            if let orderID = query["orderId"], let user = exchange.user {
+                try exchange.subscriptions.markOrderFailed(user: user, orderID: orderID, code: code, message: message)
             }
             return failure(exchange, code: code, message: message)
         }
@@ -46,7 +47,7 @@ enum PaymentRedirects {
                               message: http.message + " 다른 카드로 다시 시도해 주세요.", code: http.code)
             }
         }
-        table.page("GET", "/api/subscriptions/billing/fail", .signedIn, summary: "Toss failUrl (billing auth)", query: ["code", "message"]) { exchange in
+        table.page("GET", "/api/subscriptions/billing/fail", summary: "Toss failUrl (billing auth)", query: ["code", "message"]) { exchange in
             failure(exchange, code: exchange.request.query["code"] ?? "UNKNOWN", message: exchange.request.query["message"] ?? "카드 등록이 완료되지 않았습니다.")
         }
     }
