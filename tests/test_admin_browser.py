@@ -91,6 +91,7 @@ def submit_and_reload(driver, element) -> None:
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
     wait(driver).until(EC.staleness_of(old))
+    wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def shown_payment_ids(driver) -> set[str]:
@@ -98,7 +99,19 @@ def shown_payment_ids(driver) -> set[str]:
 
 
 def filter_payments(driver, *, status: str = "", q: str = "") -> None:
-    """Fills the filter form of /admin/payments (status select + search box) and submits it."""
+    """Fills the filter form of /admin/payments (status select + search box) and submits it. Chromium now and then
+    reports a node of the page just loaded as not belonging to the document; the form is then found again."""
+    for attempt in range(3):
+        try:
+            return _filter_payments_once(driver, status=status, q=q)
+        except WebDriverException as error:
+            detached = isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
+            if attempt == 2 or not detached:
+                raise
+            wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _filter_payments_once(driver, *, status: str, q: str) -> None:
     form = driver.find_element(By.ID, "filters")
     Select(form.find_element(By.CSS_SELECTOR, 'select[name="status"]')).select_by_value(status)
     search = form.find_element(By.CSS_SELECTOR, 'input[name="q"]')
