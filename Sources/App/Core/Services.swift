@@ -26,7 +26,7 @@ public struct Services: Sendable {
         let timeouts = TossTimeouts(connect: 10 * scale, confirm: 30 * scale, cancel: 30 * scale, lookup: 30 * scale, billingCharge: 60 * scale)
         let toss = TossClient(configuration: TossConfiguration(baseURL: configuration.tossBaseURL, secretKey: configuration.tossSecretKey,
                                                                timeouts: timeouts))
-        let quick = TossTimeouts(connect: 0.5, confirm: 0.8, cancel: 0.8, lookup: 0.8, billingCharge: 0.8)
+        let quick = TossTimeouts(connect: 0.3, confirm: 0.5, cancel: 0.5, lookup: 0.5, billingCharge: 0.5)
         let quickToss = TossClient(configuration: TossConfiguration(baseURL: configuration.tossBaseURL, secretKey: configuration.tossSecretKey,
                                                                     timeouts: quick))
         return Services(toss: toss, quickToss: quickToss, vault: BillingKeyVault(secretKey: configuration.secretKey),
