@@ -86,13 +86,14 @@ struct Subscription: Sendable {
 
     var hasCard: Bool { sealedBillingKey != nil }
 
+    /// `{company, number}` of the registered card (masked as Toss gave it); null without one. Never the billing key.
+    var cardJSON: JSON { hasCard ? ["company": .optional(cardCompany), "number": .optional(cardNumber)] : .null }
+
     func json(zone: TimeZone) -> JSON {
         func time(_ date: Date?) -> JSON { date.map { .string(RFC3339.format($0, in: zone)) } ?? .null }
-        let card: JSON = hasCard || cardNumber != nil
-            ? ["company": .optional(cardCompany), "number": .optional(cardNumber)] : .null
         return ["id": .string(id), "plan": plan.json, "status": .string(status.rawValue), "customer_key": .string(customerKey),
                 "start_date": time(startDate), "end_date": time(endDate), "next_billing_date": time(nextBillingDate),
-                "cancel_at_period_end": .bool(cancelAtPeriodEnd), "card": hasCard ? card : .null, "created_at": time(createdAt)]
+                "cancel_at_period_end": .bool(cancelAtPeriodEnd), "card": cardJSON, "created_at": time(createdAt)]
     }
 }
 

@@ -32,7 +32,7 @@ enum SubscriptionsAPI {
                 try exchange.subscriptions.issueBillingKey(user: try exchange.requireUser(), customerKey: try body.string("customer_key"),
                                                            authKey: try body.string("auth_key"))
             }
-            return .json(["subscription": subscription.json(zone: exchange.zone), "card": subscription.json(zone: exchange.zone)["card"] ?? .null])
+            return .json(["subscription": subscription.json(zone: exchange.zone), "card": subscription.cardJSON])
         }
         table.api("GET", "/api/subscriptions/my-subscriptions", .signedIn, summary: "The user's subscriptions", doc: APIDoc(responses: [(200, "SubscriptionList"), (401, "Error")])) { exchange in
             let user = try exchange.requireUser()
