@@ -229,3 +229,20 @@ def test_bill_exits_1_when_the_database_is_unreachable(billing):
     result = stack.run("bill", env={"DATABASE_URL": url})
     assert result.returncode == 1, (result.returncode, result.stderr)
     assert "password" not in result.stderr.lower() or "nobody" not in result.stderr
+
+
+def test_an_unanswered_charge_is_looked_up_before_a_deleted_card_sends_it_to_dunning(billing):
+    stack = billing
+    anchor = datetime(2031, 12, 12, 12, 0, tzinfo=SEOUL)
+    [row] = insert_due_subscriptions(stack, 1, anchor)
+    fault(stack, match={"customerKey": row["customer_key"]}, action="timeout", latencyMs=8000, apply=True, count=1)
+    fault(stack, match={"path": "/v1/payments/orders/*"}, action="error", status=500, code="COMMON_ERROR", message="x", count=1)
+    assert bill(stack, row["due"])["pending"] == 1, "Toss charged the card but the answer was lost"
+    response = stack.new_client().post("/api/webhooks/toss", csrf=False, json={
+        "eventType": "BILLING_DELETED", "createdAt": "2032-01-12T12:00:00.000000", "data": {"billingKey": row["billing_key"]}})
+    assert response.status_code == 200, response.text
+    assert bill(stack, row["due"]) == {"charged": 1, "failed": 0, "pending": 0, "expired": 0}
+    state = subscription(stack, row["id"])
+    assert state["status"] == "ACTIVE" and state["period"] == 1
+    [[status]] = stack.query(f"SELECT status FROM payments WHERE subscription_id = '{row['id']}'")
+    assert status == "COMPLETED"

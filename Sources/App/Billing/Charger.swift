@@ -50,6 +50,12 @@ struct Charger {
         let amount = existing?.amount ?? subscription.plan.price
         guard let sealed = subscription.sealedBillingKey,
               let billingKey = services.vault.open(sealed, subscriptionID: subscription.id) else {
+            if existing != nil {
+                // An earlier unanswered attempt may have been charged before the card went away: ask Toss first.
+                let outcome = try lookUp(subscriptionID: subscription.id, orderID: orderID, periodIndex: periodIndex, attempt: attempt,
+                                         reason: "NO_BILLING_KEY", now: now)
+                guard outcome == .pending(reason: "NOT_FOUND_AT_TOSS") else { return outcome }
+            }
             return try recordDecline(subscriptionID: subscription.id, orderID: orderID, periodIndex: periodIndex, attempt: attempt, code: "NO_BILLING_KEY",
                                      message: "등록된 카드가 없어 자동결제를 할 수 없습니다. 카드를 다시 등록해 주세요.", now: now)
         }
