@@ -350,3 +350,14 @@ def test_billing_success_redirect_issues_and_redirects(stack):
     assert client.get("/api/subscriptions/my-subscriptions").json()[0]["status"] == "ACTIVE"
     fail = client.get("/api/subscriptions/billing/fail", params={"code": "PAY_PROCESS_CANCELED", "message": "사용자 취소"})
     assert fail.status_code == 200 and "사용자 취소" in fail.text
+
+
+def test_my_subscriptions_and_payments_are_newest_first_even_within_one_second(stack):
+    client = new_customer(stack)
+    first, _ = activate_by_confirm(stack, client)
+    assert client.post(f"/api/subscriptions/cancel/{first['id']}", json={"at_period_end": False}).status_code == 200
+    second, _ = activate_by_confirm(stack, client, plan_type="PREMIUM")
+    listed = client.get("/api/subscriptions/my-subscriptions").json()
+    assert [s["id"] for s in listed] == [second["id"], first["id"]]
+    payments = client.get("/api/subscriptions/payments").json()
+    assert [p["subscription_id"] for p in payments] == [second["id"], first["id"]]

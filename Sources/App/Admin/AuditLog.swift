@@ -57,20 +57,8 @@ struct AuditLogRepository {
             INSERT INTO audit_log (id, actor_id, action, object_type, object_id, before_state, after_state, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(AuditLogRepository.makeID()), .text(actorID), .text(action), .text(objectType), .text(objectID),
+            [.text(Identifier.make()), .text(actorID), .text(action), .text(objectType), .text(objectID),
              .optional(before?.serializedString()), .optional(after?.serializedString()), .int(now.unixSeconds)])
-    }
-
-    /// A time-ordered UUID (version 7): entries written within one second still list in the order they were made.
-    static func makeID(at date: Date = Date()) -> String {
-        let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
-        var bytes = Crypto.randomBytes(16)
-        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - UInt64(index)))) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = Crypto.hex(bytes)
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-        return parts.joined(separator: "-")
     }
 
     /// Entries about any of `objects` (type, id), oldest first.
