@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import Web
 
@@ -14,18 +15,18 @@ enum AdminDashboardPage {
             }
             let activeTotal = figures.activeByPlan.reduce(0) { $0 + $1.count }
             let stats = [
-                stat("stat-mrr", "월 반복 매출 (MRR)", Money.won(figures.mrr), "활성·미납 구독 기준"),
-                stat("stat-active", "활성 구독", "\(Money.grouped(activeTotal))개"),
-                stat("stat-new", "\(monthName) 신규 구독", "\(Money.grouped(figures.newThisMonth))개"),
-                stat("stat-churned", "\(monthName) 해지·만료", "\(Money.grouped(figures.churnedThisMonth))개"),
+                stat("stat-mrr", "월 반복 매출 (MRR)", Won.format(figures.mrr), "활성·미납 구독 기준"),
+                stat("stat-active", "활성 구독", "\(Won.formatNumber(activeTotal))개"),
+                stat("stat-new", "\(monthName) 신규 구독", "\(Won.formatNumber(figures.newThisMonth))개"),
+                stat("stat-churned", "\(monthName) 해지·만료", "\(Won.formatNumber(figures.churnedThisMonth))개"),
                 stat("stat-failed-rate", "\(monthName) 결제 실패율", rate, "실패 \(figures.failedCharges)건 / 시도 \(figures.chargeAttempts)건"),
             ].joined()
             let revenueBars = figures.revenueByMonth.map { month, amount in
-                SVGChart.Bar(label: month.shortLabel, value: amount, title: "\(month.label) \(Money.won(amount))")
+                SVGChart.Bar(label: month.shortLabel, value: amount, title: "\(month.label) \(Won.format(amount))")
             }
             let planBars = figures.activeByPlan.map { SVGChart.Bar(label: $0.planName, value: $0.count, title: "\($0.planName) \($0.count)개") }
             let revenueRows = figures.revenueByMonth.reversed().map { month, amount in
-                "<tr><td>\(e(month.label))</td><td class=\"num\">\(e(Money.won(amount)))</td></tr>"
+                "<tr><td>\(e(month.label))</td><td class=\"num\">\(e(Won.format(amount)))</td></tr>"
             }
             let body = """
             <section class="stats" id="dashboard-stats">\(stats)</section>

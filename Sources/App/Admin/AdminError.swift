@@ -1,3 +1,4 @@
+import Billing
 import Web
 
 /// Refusals of the back office, mapped to `{message, code}` in one place.
@@ -40,9 +41,9 @@ enum AdminError: Error, Equatable {
         case .notRefundable(let message): HTTPError(409, code: "NOT_REFUNDABLE", message: message)
         case .refundExceedsBalance(let balance, let requested):
             HTTPError(400, code: "REFUND_EXCEEDS_BALANCE",
-                      message: "환불 요청 금액(\(Money.won(requested)))이 환불 가능 금액(\(Money.won(balance)))보다 큽니다.")
+                      message: "환불 요청 금액(\(Won.format(requested)))이 환불 가능 금액(\(Won.format(balance)))보다 큽니다.")
         case .invalidRefundAmount(let amount):
-            HTTPError(400, code: "INVALID_REFUND_AMOUNT", message: "환불 금액은 1원 이상이어야 합니다 (요청 \(Money.won(amount))).")
+            HTTPError(400, code: "INVALID_REFUND_AMOUNT", message: "환불 금액은 1원 이상이어야 합니다 (요청 \(Won.format(amount))).")
         case .invalidRefundReason:
             HTTPError(400, code: "INVALID_REFUND_REASON", message: "환불 사유를 1~200자로 입력하세요.")
         case .refundConflict:

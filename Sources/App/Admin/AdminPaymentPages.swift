@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import Web
 
@@ -27,7 +28,7 @@ enum AdminPaymentPages {
                 command.expectedRefunded = form["expected_refunded_amount"].flatMap { Int($0) }
                 command.cancelSubscription = form["cancel_subscription"] != nil
                 let result = try exchange.admin.refund(paymentID: id, command)
-                var notice = "\(Money.won(result.refunded))을 환불했습니다. 남은 환불 가능 금액: \(Money.won(RefundRules.balance(of: result.payment)))."
+                var notice = "\(Won.format(result.refunded))을 환불했습니다. 남은 환불 가능 금액: \(Won.format(RefundRules.balance(of: result.payment)))."
                 if result.subscriptionCancelled { notice += " 구독도 해지했습니다." }
                 return AdminLayout.redirect(back, notice: notice)
             }
@@ -57,7 +58,7 @@ enum AdminPaymentPages {
             <tr data-payment-id="\(e(p.id))" data-order-id="\(e(p.orderID))"><td>\(AdminLayout.time(p.createdAt, zone))</td>
             <td><a href="/admin/payments/\(e(p.id))"><code>\(e(p.orderID))</code></a></td>
             <td><a href="/admin/users/\(e(row.owner.id))">\(e(row.owner.username))</a></td><td>\(e(row.planName))</td>
-            <td class="num">\(e(Money.won(p.amount)))</td><td class="num">\(p.refundedAmount > 0 ? e(Money.won(p.refundedAmount)) : "-")</td>
+            <td class="num">\(e(Won.format(p.amount)))</td><td class="num">\(p.refundedAmount > 0 ? e(Won.format(p.refundedAmount)) : "-")</td>
             <td>\(AdminLayout.paymentBadge(p.status))</td><td>\(e(p.paymentMethod ?? "-"))</td><td>\(AdminLayout.time(p.paidAt, zone))</td></tr>
             """
         }
@@ -89,7 +90,7 @@ enum AdminPaymentPages {
             \(Layout.csrfField(exchange))
             <input type="hidden" name="expected_refunded_amount" value="\(p.refundedAmount)">
             <label class="field">환불 금액 (원)<input name="amount" type="number" min="1" max="\(balance)" value="\(balance)" required>
-            <span class="hint">환불 가능 금액 \(e(Money.won(balance))) 이하. 일부만 환불하면 부분 취소가 됩니다.</span></label>
+            <span class="hint">환불 가능 금액 \(e(Won.format(balance))) 이하. 일부만 환불하면 부분 취소가 됩니다.</span></label>
             <label class="field">사유<input name="reason" required maxlength="\(RefundRules.maxReasonLength)" placeholder="예: 고객 요청으로 환불"></label>
             \(canCancel ? "<label class=\"check\"><input type=\"checkbox\" name=\"cancel_subscription\" value=\"1\"> 구독도 지금 해지 (다음 결제 없음)</label>" : "")
             <div class="actions"><button type="submit" class="button danger" id="refund-button">토스페이먼츠로 환불</button></div>
@@ -105,9 +106,9 @@ enum AdminPaymentPages {
         <dt>주문명</dt><dd>\(e(p.orderName))</dd>
         <dt>paymentKey</dt><dd><code>\(e(p.paymentKey ?? "-"))</code></dd>
         <dt>결제 수단</dt><dd>\(e(p.paymentMethod ?? "-"))</dd>
-        <dt>금액</dt><dd>\(e(Money.won(p.amount)))</dd>
-        <dt>환불된 금액</dt><dd id="refunded-amount">\(e(Money.won(p.refundedAmount)))</dd>
-        <dt>환불 가능 금액</dt><dd id="refundable-amount">\(e(Money.won(balance)))</dd>
+        <dt>금액</dt><dd>\(e(Won.format(p.amount)))</dd>
+        <dt>환불된 금액</dt><dd id="refunded-amount">\(e(Won.format(p.refundedAmount)))</dd>
+        <dt>환불 가능 금액</dt><dd id="refundable-amount">\(e(Won.format(balance)))</dd>
         <dt>결제일</dt><dd>\(AdminLayout.time(p.paidAt, zone))</dd>
         <dt>시도</dt><dd>\(p.periodIndex + 1)회차 · \(p.attempt)번째 시도 · 생성 \(AdminLayout.time(p.createdAt, zone))</dd>
         <dt>실패 코드</dt><dd>\(e(p.failureCode ?? "-"))</dd>

@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import Web
 
@@ -75,7 +76,7 @@ enum AdminPlanPages {
             let plan = row.plan
             return """
             <tr data-plan-id="\(e(plan.id))"><td><a href="/admin/plans/\(e(plan.id))">\(e(plan.name))</a></td><td>\(e(plan.planType))</td>
-            <td class="num">\(e(Money.won(plan.price)))</td><td>\(e(CycleNames.label(plan.billingCycle)))</td>
+            <td class="num">\(e(Won.format(plan.price)))</td><td>\(e(CycleNames.label(plan.billingCycle)))</td>
             <td>\(plan.isActive ? AdminLayout.badge("ACTIVE", "판매 중") : AdminLayout.badge("CANCELLED", "비활성"))</td>
             <td class="num">\(row.liveCount) / \(row.subscriptionCount)</td></tr>
             """

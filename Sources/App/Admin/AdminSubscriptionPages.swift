@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import Web
 
@@ -45,7 +46,7 @@ enum AdminSubscriptionPages {
             return """
             <tr data-subscription-id="\(e(s.id))"><td><a href="/admin/subscriptions/\(e(s.id))">\(AdminLayout.time(s.createdAt, zone))</a></td>
             <td><a href="/admin/users/\(e(row.owner.id))">\(e(row.owner.username))</a><br><span class="muted">\(e(row.owner.email))</span></td>
-            <td>\(e(s.plan.name)) <span class="muted">\(e(CycleNames.label(s.plan.billingCycle)))</span></td><td class="num">\(e(Money.won(s.plan.price)))</td>
+            <td>\(e(s.plan.name)) <span class="muted">\(e(CycleNames.label(s.plan.billingCycle)))</span></td><td class="num">\(e(Won.format(s.plan.price)))</td>
             <td>\(AdminLayout.subscriptionBadge(s.status))</td><td>\(e(next))</td></tr>
             """
         }
@@ -76,8 +77,8 @@ enum AdminSubscriptionPages {
             let p = row.payment
             return """
             <tr data-payment-id="\(e(p.id))"><td><a href="/admin/payments/\(e(p.id))">\(AdminLayout.time(p.createdAt, zone))</a></td>
-            <td><code>\(e(p.orderID))</code></td><td>\(p.periodIndex + 1)회차 · \(p.attempt)번째</td><td class="num">\(e(Money.won(p.amount)))</td>
-            <td class="num">\(p.refundedAmount > 0 ? e(Money.won(p.refundedAmount)) : "-")</td><td>\(AdminLayout.paymentBadge(p.status))</td>
+            <td><code>\(e(p.orderID))</code></td><td>\(p.periodIndex + 1)회차 · \(p.attempt)번째</td><td class="num">\(e(Won.format(p.amount)))</td>
+            <td class="num">\(p.refundedAmount > 0 ? e(Won.format(p.refundedAmount)) : "-")</td><td>\(AdminLayout.paymentBadge(p.status))</td>
             <td>\(e(p.failureReason ?? ""))</td></tr>
             """
         }

@@ -44,7 +44,7 @@ struct AdminTimelineEvent: Sendable {
             events.append(AdminTimelineEvent(at: anchor, kind: "started", text: "첫 결제 완료, 구독 시작", objectID: subscription.id))
         }
         for payment in payments {
-            var text = "\(payment.periodIndex + 1)회차 결제 \(Money.won(payment.amount)): \(payment.status.koreanLabel)"
+            var text = "\(payment.periodIndex + 1)회차 결제 \(Won.format(payment.amount)): \(payment.status.koreanLabel)"
             if payment.attempt > 1 { text += " (\(payment.attempt)번째 시도)" }
             if let reason = payment.failureReason { text += " — \(reason)" }
             events.append(AdminTimelineEvent(at: payment.paidAt ?? payment.createdAt, kind: "payment", text: text, objectID: payment.id))

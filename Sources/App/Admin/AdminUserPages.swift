@@ -63,8 +63,8 @@ enum AdminUserPages {
             let p = row.payment
             return """
             <tr data-payment-id="\(e(p.id))"><td><a href="/admin/payments/\(e(p.id))">\(AdminLayout.time(p.createdAt, zone))</a></td>
-            <td><code>\(e(p.orderID))</code></td><td class="num">\(e(Money.won(p.amount)))</td>
-            <td class="num">\(p.refundedAmount > 0 ? e(Money.won(p.refundedAmount)) : "-")</td><td>\(AdminLayout.paymentBadge(p.status))</td></tr>
+            <td><code>\(e(p.orderID))</code></td><td class="num">\(e(Won.format(p.amount)))</td>
+            <td class="num">\(p.refundedAmount > 0 ? e(Won.format(p.refundedAmount)) : "-")</td><td>\(AdminLayout.paymentBadge(p.status))</td></tr>
             """
         }
         return """

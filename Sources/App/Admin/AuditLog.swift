@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import Storage
 import Web
@@ -36,7 +37,7 @@ struct AuditEntry: Sendable {
     var summary: String {
         let reason = after?["reason"]?.stringValue.map { " (사유: \($0))" } ?? ""
         switch action {
-        case "payment.refund": return "환불 \(Money.won(after?["refund_amount"]?.intValue ?? 0))\(reason)"
+        case "payment.refund": return "환불 \(Won.format(after?["refund_amount"]?.intValue ?? 0))\(reason)"
         case "subscription.cancel": return "구독 즉시 해지\(reason)"
         case "plan.create": return "요금제 생성"
         case "plan.update": return "요금제 수정"

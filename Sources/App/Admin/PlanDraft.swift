@@ -40,7 +40,7 @@ struct PlanDraft: Sendable {
         }
         if let price {
             guard Self.priceRange.contains(price) else {
-                throw AdminError.invalidField(name: "price", message: "가격은 \(Money.won(Self.priceRange.lowerBound)) ~ \(Money.won(Self.priceRange.upperBound)) 사이여야 합니다.")
+                throw AdminError.invalidField(name: "price", message: "가격은 \(Won.format(Self.priceRange.lowerBound)) ~ \(Won.format(Self.priceRange.upperBound)) 사이여야 합니다.")
             }
             plan.price = price
         }

@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import Web
 
@@ -60,7 +61,7 @@ enum SVGChart {
             svg += "<g class=\"bar\" data-label=\"\(e(bar.label))\" data-value=\"\(bar.value)\"><title>\(e(bar.title))</title>"
             svg += "<text x=\"\(f(labelWidth - 10))\" y=\"\(f(y + rowHeight / 2 + 4))\" text-anchor=\"end\" font-size=\"12\" fill=\"#191f28\">\(e(bar.label))</text>"
             svg += "<rect x=\"\(f(labelWidth))\" y=\"\(f(y + 6))\" width=\"\(f(max(barWidth, bar.value > 0 ? 2 : 0)))\" height=\"\(f(rowHeight - 12))\" rx=\"3\" fill=\"\(brand)\"/>"
-            svg += "<text x=\"\(f(labelWidth + barWidth + 8))\" y=\"\(f(y + rowHeight / 2 + 4))\" font-size=\"12\" fill=\"\(muted)\">\(Money.grouped(bar.value))\(e(unit))</text></g>"
+            svg += "<text x=\"\(f(labelWidth + barWidth + 8))\" y=\"\(f(y + rowHeight / 2 + 4))\" font-size=\"12\" fill=\"\(muted)\">\(Won.formatNumber(bar.value))\(e(unit))</text></g>"
         }
         return figure(svg, id: id, caption: caption, width: width, height: height, bars: bars)
     }
@@ -88,12 +89,12 @@ enum SVGChart {
     static func compactWon(_ value: Int) -> String {
         func decimal(_ number: Double) -> String {
             let rounded = (number * 10).rounded() / 10
-            return rounded == rounded.rounded() ? Money.grouped(Int(rounded)) : String(format: "%.1f", rounded)
+            return rounded == rounded.rounded() ? Won.formatNumber(Int(rounded)) : String(format: "%.1f", rounded)
         }
         switch abs(value) {
         case 100_000_000...: return decimal(Double(value) / 100_000_000) + "억"
         case 10_000...: return decimal(Double(value) / 10_000) + "만"
-        default: return Money.grouped(value)
+        default: return Won.formatNumber(value)
         }
     }
 

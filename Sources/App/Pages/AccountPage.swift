@@ -65,7 +65,7 @@ enum AccountPage {
         if s.status == .active && s.cancelAtPeriodEnd {
             next = "\(s.endDate.map { Format.date($0, zone) } ?? "")에 해지 예정 (더 이상 결제되지 않음)"
         } else if let date = s.nextBillingDate, s.status == .active || s.status == .pastDue {
-            next = "\(Format.dateTime(date, zone)) · \(Money.won(s.plan.price))"
+            next = "\(Format.dateTime(date, zone)) · \(Won.format(s.plan.price))"
         }
         let cardText = s.hasCard ? "\(e(s.cardCompany ?? "카드")) \(e(s.cardNumber ?? ""))" : "등록된 카드 없음"
         var actions = ""
@@ -109,7 +109,7 @@ enum AccountPage {
             let receipt = p.receiptURL.map { "<a href=\"\(e($0))\" target=\"_blank\" rel=\"noopener\">영수증</a>" } ?? ""
             let when = Format.dateTime(p.paidAt ?? p.createdAt, exchange.zone)
             let reason = p.failureReason.map { "<br><span class=\"muted\">\(e($0))</span>" } ?? ""
-            return "<tr data-order-id=\"\(e(p.orderID))\"><td>\(e(when))</td><td>\(e(p.orderName))</td><td class=\"num\">\(e(Money.won(p.amount)))</td><td><span class=\"badge payment-\(e(p.status.rawValue))\">\(e(p.status.koreanLabel))</span>\(reason)</td><td>\(receipt)</td></tr>"
+            return "<tr data-order-id=\"\(e(p.orderID))\"><td>\(e(when))</td><td>\(e(p.orderName))</td><td class=\"num\">\(e(Won.format(p.amount)))</td><td><span class=\"badge payment-\(e(p.status.rawValue))\">\(e(p.status.koreanLabel))</span>\(reason)</td><td>\(receipt)</td></tr>"
         }.joined()
         return "<table class=\"table\" id=\"payments\"><thead><tr><th>일시</th><th>내용</th><th>금액</th><th>상태</th><th></th></tr></thead><tbody>\(rows)</tbody></table>"
     }

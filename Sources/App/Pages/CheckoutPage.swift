@@ -1,3 +1,4 @@
+import Billing
 import Web
 
 /// `/checkout/{plan_id}`: the seed's payment page, with amounts and ids from the server and the SDK loaded from TOSS_JS_SDK_URL.
@@ -27,10 +28,10 @@ enum CheckoutPage {
             <ul class="features">\(plan.features.map { "<li>\(e($0))</li>" }.joined())</ul>
             \(notice)
             <div class="checkout-actions">
-              <button id="payment-button" class="button primary" type="button">카드로 첫 \(e(CycleNames.unit(plan.billingCycle))) 결제하기</button>
+              <button id="payment-button" class="button primary" type="button">카드로 첫 \(e(plan.cycle.koreanUnit)) 결제하기</button>
               <button id="billing-button" class="button" type="button">카드 등록하고 자동결제 시작</button>
             </div>
-            <p class="muted">자동결제를 선택하면 등록한 카드로 첫 결제가 바로 이루어지고, 이후 매 \(e(CycleNames.unit(plan.billingCycle)))마다 \(e(Money.won(plan.price)))이 결제됩니다.</p>
+            <p class="muted">자동결제를 선택하면 등록한 카드로 첫 결제가 바로 이루어지고, 이후 매 \(e(plan.cycle.koreanUnit))마다 \(e(Won.format(plan.price)))이 결제됩니다.</p>
             <div class="alert error hidden" id="checkout-error" role="alert"></div>
             </section>
             """

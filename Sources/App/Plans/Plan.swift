@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import Storage
 import Web
@@ -41,20 +42,13 @@ public struct Plan: Sendable, Equatable {
          "billing_cycle": .string(billingCycle), "features": .array(features.map { .string($0) }), "is_active": .bool(isActive)]
     }
 
+    var cycle: BillingCycle { BillingCycle(rawValue: billingCycle) ?? .monthly }
+
     /// "9,900원 / 월"
-    public var pricePhrase: String { "\(Money.won(price)) / \(CycleNames.unit(billingCycle))" }
+    public var pricePhrase: String { cycle.pricePhrase(price) }
 }
 
 enum CycleNames {
-    static func unit(_ cycle: String) -> String {
-        switch cycle {
-        case "MONTHLY": "월"
-        case "QUARTERLY": "분기"
-        case "YEARLY": "년"
-        default: cycle
-        }
-    }
-
     static func label(_ cycle: String) -> String {
         switch cycle {
         case "MONTHLY": "월간"
@@ -65,17 +59,3 @@ enum CycleNames {
     }
 }
 
-enum Money {
-    /// 9900 → "9,900원"
-    static func won(_ amount: Int) -> String { grouped(amount) + "원" }
-
-    static func grouped(_ amount: Int) -> String {
-        let digits = String(abs(amount))
-        var out = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(character)
-        }
-        return amount < 0 ? "-" + out : out
-    }
-}

@@ -54,7 +54,7 @@ struct Subscription: Sendable {
         createdAt = Date(unixSeconds: row.int("created_at"))
     }
 
-    var cycle: BillingCycle { BillingCycle(rawValue: plan.billingCycle) ?? .monthly }
+    var cycle: BillingCycle { plan.cycle }
 
     var state: SubscriptionState {
         get {
