@@ -98,7 +98,7 @@ struct Charger {
         }
     }
 
-    private func recordTossAnswer(_ payment: TossPayment, subscriptionID: String, orderID: String, periodIndex: Int, attempt: Int, now: Date) throws -> ChargeOutcome {
+    func recordTossAnswer(_ payment: TossPayment, subscriptionID: String, orderID: String, periodIndex: Int, attempt: Int, now: Date) throws -> ChargeOutcome {
         switch payment.status {
         case "DONE", "PARTIAL_CANCELED", "CANCELED":
             try database.withConnection { connection in

@@ -33,16 +33,8 @@ public struct Reconciler: Sendable {
         let payments = try database.withConnection {
             try PaymentRepository(connection: $0).pending(olderThan: now.addingTimeInterval(-Reconciler.minimumAge), limit: 10_000)
         }
-        let charger = Charger(database: database, services: services, logger: logger)
         for payment in payments {
-            let outcome: ChargeOutcome
-            if payment.orderID.hasPrefix("sub-") {
-                outcome = try charger.lookUp(subscriptionID: payment.subscriptionID, orderID: payment.orderID, periodIndex: payment.periodIndex,
-                                             attempt: payment.attempt, reason: "RECONCILE", now: now)
-            } else {
-                outcome = try settleCheckout(payment, now: now)
-            }
-            switch outcome {
+            switch try settle(payment, now: now) {
             case .charged: summary.completed += 1
             case .declined: summary.failed += 1
             case .pending: summary.stillPending += 1
@@ -69,16 +61,18 @@ public struct Reconciler: Sendable {
         }
     }
 
-    private func settleCheckout(_ payment: Payment, now: Date) throws -> ChargeOutcome {
-        let service = SubscriptionService(database: database, services: services, logger: logger, now: now)
+    /// Asks Toss for the order. Not found: a renewal is re-sent by the next pass with the same order id; a checkout payment
+    /// the buyer never got confirmed is dead once the payment window's 30 minutes are over.
+    private func settle(_ payment: Payment, now: Date) throws -> ChargeOutcome {
         switch Result(catching: { () throws(TossError) in try services.toss.payment(orderId: payment.orderID) }) {
         case .success(let answer):
-            return try service.settleLookedUp(answer, orderID: payment.orderID)
-        case .failure(let error) where error.kind == .notFound && now.timeIntervalSince(payment.createdAt) > Reconciler.checkoutExpiry:
-            try service.expireCheckout(orderID: payment.orderID)
+            return try PaymentSettlement(database: database, services: services, logger: logger, now: now).settle(payment, with: answer)
+        case .failure(let error) where error.kind == .notFound && !PaymentSettlement.isRenewal(payment)
+            && now.timeIntervalSince(payment.createdAt) > Reconciler.checkoutExpiry:
+            try SubscriptionService(database: database, services: services, logger: logger, now: now).expireCheckout(orderID: payment.orderID)
             return .declined(code: "EXPIRED", message: "결제 승인이 이루어지지 않아 만료되었습니다.")
-        case .failure:
-            return .pending(reason: "LOOKUP_FAILED")
+        case .failure(let error):
+            return .pending(reason: error.kind == .notFound ? "NOT_FOUND_AT_TOSS" : "LOOKUP_FAILED")
         }
     }
 }

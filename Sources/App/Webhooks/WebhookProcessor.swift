@@ -58,12 +58,8 @@ struct WebhookProcessor {
         guard answer.orderId == payment.orderID else { return (.ignored, "Toss's order id differs from ours") }
         var settled: String?
         if payment.status == .pending {
-            let outcome: ChargeOutcome = payment.orderID.hasPrefix("sub-")
-                ? try Charger(database: database, services: services, logger: logger)
-                    .lookUp(subscriptionID: payment.subscriptionID, orderID: payment.orderID, periodIndex: payment.periodIndex, attempt: payment.attempt,
-                            reason: "WEBHOOK", now: now)
-                : try SubscriptionService(database: database, services: services, logger: logger, now: now).settleLookedUp(answer, orderID: payment.orderID)
-            switch outcome {
+            // Toss's answer was just fetched: settle from it rather than asking again.
+            switch try PaymentSettlement(database: database, services: services, logger: logger, now: now).settle(payment, with: answer) {
             case .pending: return (.unchanged, "Toss status \(answer.status)")
             case .charged: settled = "PENDING → COMPLETED"
             case .declined: settled = "PENDING → FAILED"
