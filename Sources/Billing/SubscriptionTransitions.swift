@@ -13,6 +13,8 @@ extension SubscriptionState {
     /// - A renewal that succeeds while cancelling at period end (an ambiguous charge
     ///   settled late) is recorded: the money was taken, so the period is paid and
     ///   the subscription expires at its end instead.
+    /// - A renewal declined while cancelling at period end (the charge was in flight when the customer cancelled)
+    ///   ends the subscription (EXPIRED) instead of starting dunning.
     /// - `cardReplaced` during PAST_DUE makes the next attempt due at once; it still
     ///   counts as one of the schedule's attempts, since its order id must be new.
     public func applying(
@@ -43,7 +45,12 @@ extension SubscriptionState {
             }
             next.failedAttempts += 1
             next.retryImmediately = false
-            next.status = next.failedAttempts >= dunning.maxAttempts ? .inactive : .pastDue
+            if cancelAtPeriodEnd {
+                // The customer is leaving: a renewal that was already in flight when they cancelled is not dunned.
+                next.status = .expired
+            } else {
+                next.status = next.failedAttempts >= dunning.maxAttempts ? .inactive : .pastDue
+            }
 
         case .periodEndReachedWithCancel:
             guard status == .active else { return .failure(.notActive) }

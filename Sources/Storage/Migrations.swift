@@ -6,6 +6,17 @@ public struct Migration: Sendable {
     public let version: Int
     public let name: String
     public let statements: [String]
+    /// Run after `statements`, on that database only (sequences, partial-index syntax that differs).
+    public let sqliteStatements: [String]
+    public let postgresStatements: [String]
+
+    public init(version: Int, name: String, statements: [String], sqliteStatements: [String] = [], postgresStatements: [String] = []) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+        self.sqliteStatements = sqliteStatements
+        self.postgresStatements = postgresStatements
+    }
 }
 
 public enum Migrations {
@@ -183,6 +194,63 @@ public enum Migrations {
             "CREATE INDEX IF NOT EXISTS webhook_events_type ON webhook_events (event_type, received_at)",
             "CREATE INDEX IF NOT EXISTS webhook_events_outcome ON webhook_events (outcome, received_at)",
         ]),
+        // Invoices (SPEC §10): what is owed, frozen when made; every payment pays exactly one. The partial unique indexes
+        // are the money rules: one invoice per (subscription, period), one payment in flight and one paid per invoice.
+        // Existing payments get their invoices from the application's backfill (`gudok migrate` runs it).
+        Migration(version: 6, name: "invoices", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS invoices (
+                id TEXT PRIMARY KEY,
+                sequence BIGINT NOT NULL UNIQUE,
+                number TEXT NOT NULL UNIQUE,
+                subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                kind TEXT NOT NULL,
+                period_index INTEGER NOT NULL,
+                plan_id TEXT NOT NULL,
+                plan_name TEXT NOT NULL,
+                plan_price BIGINT NOT NULL,
+                billing_cycle TEXT NOT NULL,
+                period_start BIGINT,
+                period_end BIGINT,
+                lines TEXT NOT NULL,
+                subtotal BIGINT NOT NULL,
+                discount BIGINT NOT NULL DEFAULT 0,
+                total BIGINT NOT NULL CHECK (total >= 0),
+                supply_amount BIGINT NOT NULL,
+                vat BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                paid_payment_id TEXT,
+                paid_at BIGINT,
+                version INTEGER NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_per_period ON invoices (subscription_id, period_index) WHERE kind = 'PERIOD' AND status <> 'VOID'",
+            "CREATE INDEX IF NOT EXISTS invoices_user ON invoices (user_id, created_at)",
+            "CREATE INDEX IF NOT EXISTS invoices_subscription ON invoices (subscription_id, period_index)",
+            "CREATE INDEX IF NOT EXISTS invoices_status ON invoices (status, created_at)",
+            "ALTER TABLE payments ADD COLUMN invoice_id TEXT REFERENCES invoices(id)",
+            // 1: an extra approval, not the invoice's own payment (refunded when Toss approved it for an invoice already settled).
+            "ALTER TABLE payments ADD COLUMN surplus INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE payments ADD COLUMN toss_vat BIGINT",
+            "ALTER TABLE payments ADD COLUMN toss_supplied_amount BIGINT",
+            "CREATE UNIQUE INDEX IF NOT EXISTS payments_one_in_flight ON payments (invoice_id) WHERE status = 'PENDING' AND surplus = 0",
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS payments_one_paid ON payments (invoice_id)
+            WHERE status IN ('COMPLETED', 'PARTIAL_CANCELLED', 'CANCELLED') AND surplus = 0
+            """,
+            "CREATE INDEX IF NOT EXISTS payments_invoice ON payments (invoice_id, status)",
+            "CREATE INDEX IF NOT EXISTS payments_surplus ON payments (surplus, status)",
+            "ALTER TABLE orders ADD COLUMN invoice_id TEXT REFERENCES invoices(id)",
+            // Every subscription write is compare-and-set on this column.
+            "ALTER TABLE subscriptions ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+            // Why charging stopped without the customer's fault (e.g. BILLING_KEY_UNREADABLE); NULL when charging normally.
+            "ALTER TABLE subscriptions ADD COLUMN charge_blocked TEXT",
+        ], postgresStatements: [
+            "CREATE SEQUENCE IF NOT EXISTS invoice_sequence",
+        ]),
     ]
 }
 
@@ -205,7 +273,8 @@ public struct Migrator {
                 let didApply = try connection.transaction(immediate: true) { () -> Bool in
                     guard try connection.queryOne("SELECT version FROM schema_migrations WHERE version = ?", [.int(Int64(migration.version))]) == nil
                     else { return false }
-                    for statement in migration.statements { try connection.execute(statement, []) }
+                    let own = connection.dialect == .postgres ? migration.postgresStatements : migration.sqliteStatements
+                    for statement in migration.statements + own { try connection.execute(statement, []) }
                     try connection.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                            [.int(Int64(migration.version)), .text(migration.name), .int(now)])
                     return true

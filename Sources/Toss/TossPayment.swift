@@ -21,11 +21,15 @@ public struct TossPayment: Sendable, Equatable {
     public var receiptURL: String?
     public var cancels: [TossCancel]
     public var failure: TossFailure?
+    /// Toss's VAT split of the balance: `vat = round((amount − taxFreeAmount) ÷ 11)`, `suppliedAmount` the rest.
+    public var vat: Int?
+    public var suppliedAmount: Int?
 
     public init(paymentKey: String, orderId: String, orderName: String, status: String, type: String? = nil,
                 method: String? = nil, totalAmount: Int, balanceAmount: Int, requestedAt: String? = nil,
                 approvedAt: String? = nil, lastTransactionKey: String? = nil, card: TossCard? = nil,
-                receiptURL: String? = nil, cancels: [TossCancel] = [], failure: TossFailure? = nil) {
+                receiptURL: String? = nil, cancels: [TossCancel] = [], failure: TossFailure? = nil, vat: Int? = nil,
+                suppliedAmount: Int? = nil) {
         self.paymentKey = paymentKey
         self.orderId = orderId
         self.orderName = orderName
@@ -41,6 +45,8 @@ public struct TossPayment: Sendable, Equatable {
         self.receiptURL = receiptURL
         self.cancels = cancels
         self.failure = failure
+        self.vat = vat
+        self.suppliedAmount = suppliedAmount
     }
 
     /// Reads a Payment object, e.g. the `data` of a PAYMENT_STATUS_CHANGED webhook. `paymentKey`,
@@ -68,7 +74,7 @@ public struct TossPayment: Sendable, Equatable {
             requestedAt: fields.string("requestedAt"), approvedAt: fields.string("approvedAt"),
             lastTransactionKey: fields.string("lastTransactionKey"), card: fields.object("card").map(TossCard.init),
             receiptURL: fields.object("receipt")?.string("url"), cancels: cancels,
-            failure: fields.object("failure").flatMap(TossFailure.init))
+            failure: fields.object("failure").flatMap(TossFailure.init), vat: fields.int("vat"), suppliedAmount: fields.int("suppliedAmount"))
     }
 
     private static func unreadable(_ reason: String) -> TossError {

@@ -265,15 +265,9 @@ struct AdminService {
     }
 
     private func cancelNow(_ subscription: Subscription, reason: String?, _ connection: DatabaseConnection) throws {
-        var next = subscription
-        guard case .success(let state) = subscription.state.applying(.cancelNow(at: now), dunning: services.dunning) else {
-            throw AdminError.subscriptionNotCancellable
-        }
-        next.state = state
-        next.refreshDates(calendar: services.calendar, dunning: services.dunning)
-        next.nextBillingDate = nil
-        next.endDate = now
-        guard try SubscriptionRepository(connection: connection).saveState(next, now: now, expectedStatus: subscription.status) else {
+        try SubscriptionRepository(connection: connection).lock(id: subscription.id)
+        let lifecycle = SubscriptionLifecycle(connection: connection, services: services, now: now)
+        guard case .applied(let next) = try lifecycle.apply(.cancelNow(at: now), toSubscriptionID: subscription.id, adjust: { $0.endDate = now }) else {
             throw AdminError.subscriptionNotCancellable
         }
         func snapshot(_ s: Subscription) -> JSON {

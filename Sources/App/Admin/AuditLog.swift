@@ -38,6 +38,7 @@ struct AuditEntry: Sendable {
         let reason = after?["reason"]?.stringValue.map { " (사유: \($0))" } ?? ""
         switch action {
         case "payment.refund": return "환불 \(Won.format(after?["refund_amount"]?.intValue ?? 0))\(reason)"
+        case "payment.surplus_refund": return "중복 승인 자동 환불 \(Won.format(after?["refund_amount"]?.intValue ?? 0))"
         case "subscription.cancel": return "구독 즉시 해지\(reason)"
         case "plan.create": return "요금제 생성"
         case "plan.update": return "요금제 수정"
@@ -52,13 +53,14 @@ struct AuditEntry: Sendable {
 struct AuditLogRepository {
     let connection: DatabaseConnection
 
-    func record(actorID: String, action: String, objectType: String, objectID: String, before: JSON?, after: JSON?, now: Date) throws {
+    /// `actorID` nil: gudok itself acted (e.g. refunding a surplus approval).
+    func record(actorID: String?, action: String, objectType: String, objectID: String, before: JSON?, after: JSON?, now: Date) throws {
         try connection.execute(
             """
             INSERT INTO audit_log (id, actor_id, action, object_type, object_id, before_state, after_state, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(Identifier.make()), .text(actorID), .text(action), .text(objectType), .text(objectID),
+            [.text(Identifier.make()), .optional(actorID), .text(action), .text(objectType), .text(objectID),
              .optional(before?.serializedString()), .optional(after?.serializedString()), .int(now.unixSeconds)])
     }
 

@@ -209,7 +209,17 @@ struct SplitMix64 {
 
 extension Application {
     /// `gudok seed --demo-history`.
+    /// The demo rows are written as gudok wrote payments before invoices; the backfill then gives them their invoices,
+    /// exactly as `gudok migrate` does for an older database.
     public func seedDemoHistory(now: Date) throws -> DemoHistorySummary {
-        try DemoHistory.seed(database: database, calendar: services.calendar, dunning: services.dunning, now: now)
+        let summary = try DemoHistory.seed(database: database, calendar: services.calendar, dunning: services.dunning, now: now)
+        try backfillInvoices(now: now)
+        return summary
+    }
+
+    /// Invoices for payments and orders made before invoices existed; a summary line for the command.
+    @discardableResult
+    public func backfillInvoices(now: Date) throws -> String {
+        try InvoiceBackfill.run(database: database, calendar: services.calendar, now: now).description
     }
 }

@@ -105,19 +105,28 @@ public final class Biller: @unchecked Sendable {
                 case .notDue:
                     return
                 case .expire:
-                    try finish(subscription, event: .periodEndReachedWithCancel, now: now)
+                    // A renewal charge still at Toss settles first: if it went through, that period was paid for and is served.
+                    if let unsettled = try unsettledCharge(of: subscription) {
+                        if case .pending = try charger.lookUp(orderID: unsettled.orderID, reason: "EXPIRY_WAITS", now: now) {
+                            count { $0.pending += 1 }
+                            return
+                        }
+                        continue
+                    }
+                    guard try transition(.periodEndReachedWithCancel, subscription, now: now) else { continue }
                     count { $0.expired += 1 }
                 case .giveUp:
-                    var stopped = subscription
-                    stopped.status = .inactive
-                    stopped.refreshDates(calendar: services.calendar, dunning: services.dunning)
-                    try database.withConnection { try SubscriptionRepository(connection: $0).saveState(stopped, now: now, expectedStatus: subscription.status) }
+                    _ = try database.withConnection { connection in
+                        try connection.transaction {
+                            try SubscriptionLifecycle(connection: connection, services: services, now: now).giveUp(subscription)
+                        }
+                    }
                     return
                 case .charge(let period, let attempt, _):
                     switch try charger.charge(subscription, periodIndex: period, attempt: attempt, now: now) {
                     case .charged: count { $0.charged += 1 }
                     case .declined: count { $0.failed += 1 }
-                    case .pending:
+                    case .pending, .surplus, .blocked:
                         count { $0.pending += 1 }
                         return
                     }
@@ -130,12 +139,24 @@ public final class Biller: @unchecked Sendable {
         }
     }
 
-    private func finish(_ subscription: Subscription, event: SubscriptionEvent, now: Date) throws {
-        guard case .success(let next) = subscription.state.applying(event, dunning: services.dunning) else { return }
-        var updated = subscription
-        updated.state = next
-        updated.refreshDates(calendar: services.calendar, dunning: services.dunning)
-        try database.withConnection { try SubscriptionRepository(connection: $0).saveState(updated, now: now, expectedStatus: subscription.status) }
+    /// The renewal attempt of the period being collected that Toss has not answered yet, if any.
+    private func unsettledCharge(of subscription: Subscription) throws -> Payment? {
+        try database.withConnection { connection in
+            try PaymentRepository(connection: connection).attempts(subscriptionID: subscription.id, periodIndex: subscription.state.periodBeingCollected)
+                .first { $0.status == .pending && !$0.surplus }
+        }
+    }
+
+    /// False when another writer changed the subscription first (the loop reads it again).
+    private func transition(_ event: SubscriptionEvent, _ subscription: Subscription, now: Date) throws -> Bool {
+        try database.withConnection { connection in
+            try connection.transaction {
+                if case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(event, to: subscription) {
+                    return true
+                }
+                return false
+            }
+        }
     }
 
     private func count(_ change: (inout BillingPassSummary) -> Void) {

@@ -4,9 +4,9 @@ import Storage
 import Toss
 import Web
 
-/// Charges one (subscription, period, attempt) with the billing key: the PENDING payment row is committed before Toss is
-/// called, the order id doubles as the Idempotency-Key, no transaction is open during the call, and settling is guarded so
-/// a second settler changes nothing.
+/// Charges one (subscription, period, attempt) with the billing key: the period's invoice is made (or found) first, the
+/// PENDING payment row for it is committed before Toss is called, the order id doubles as the Idempotency-Key, no
+/// transaction is open during the call, and Toss's answer is settled by `PaymentSettlement`.
 struct Charger {
     let database: Database
     let services: Services
@@ -23,63 +23,64 @@ struct Charger {
     }
 
     func charge(_ subscription: Subscription, periodIndex: Int, attempt: Int, now: Date) throws -> ChargeOutcome {
+        let settlement = PaymentSettlement(database: database, services: services, logger: logger, now: now)
         let orderID = OrderID.renewal(subscriptionID: subscription.id, periodIndex: periodIndex, attempt: attempt)
-        let orderName = "\(subscription.plan.name) \(CycleNames.label(subscription.plan.billingCycle)) 구독"
-        let existing = try database.withConnection { connection -> Payment? in
-            let payments = PaymentRepository(connection: connection)
-            do {
-                try payments.insertPending(subscription: subscription, orderID: orderID, orderName: orderName, amount: subscription.plan.price,
-                                           periodIndex: periodIndex, attempt: attempt, paymentKey: nil, now: now)
-                return nil
-            } catch let error as DatabaseError where error.isUniqueViolation {
-                return try payments.find(orderID: orderID)
+        let invoice = try Invoicing(database: database, services: services).periodInvoice(for: subscription, index: periodIndex, now: now)
+        var existing = try database.withConnection { try PaymentRepository(connection: $0).find(orderID: orderID) }
+        if let existing, existing.status != .pending {
+            return try replay(existing, settlement: settlement)
+        }
+        // A billing key that cannot be opened is the operator's problem (rotated secret, damaged data), not a decline.
+        let billingKey = subscription.sealedBillingKey.flatMap { services.vault.open($0, subscriptionID: subscription.id) }
+        if subscription.sealedBillingKey != nil, billingKey == nil {
+            return try block(subscription, orderID: existing == nil ? nil : orderID, settlement: settlement, now: now)
+        }
+        if subscription.chargeBlocked != nil {
+            try database.withConnection { try SubscriptionRepository(connection: $0).setChargeBlocked(id: subscription.id, reason: nil, now: now) }
+        }
+        if existing != nil, invoice.status != .open {
+            // Nothing is owed any more: find out what became of the attempt, never send it again.
+            return try lookUp(orderID: orderID, reason: "INVOICE_\(invoice.status.rawValue)", now: now)
+        }
+        if existing == nil {
+            guard invoice.status == .open else { return .pending(reason: "INVOICE_\(invoice.status.rawValue)") }
+            switch try insertAttempt(subscription, invoice: invoice, orderID: orderID, periodIndex: periodIndex, attempt: attempt, now: now) {
+            case .inserted: break
+            case .existing(let payment) where payment.status == .pending: existing = payment
+            case .existing(let payment): return try replay(payment, settlement: settlement)
+            case .anotherInFlight: return .pending(reason: "PAYMENT_IN_FLIGHT")
             }
         }
-        if let existing {
-            switch existing.status {
-            case .completed, .cancelled, .partialCancelled:
-                try settleSuccess(subscriptionID: subscription.id, periodIndex: periodIndex, now: now)
-                return .charged
-            case .failed:
-                try settleDecline(subscriptionID: subscription.id, periodIndex: periodIndex, attempt: attempt, now: now)
-                return .declined(code: existing.failureCode ?? "FAILED", message: existing.failureReason ?? "")
-            case .pending:
-                break  // re-send the same order id and key below
-            }
-        }
-        let amount = existing?.amount ?? subscription.plan.price
-        guard let sealed = subscription.sealedBillingKey,
-              let billingKey = services.vault.open(sealed, subscriptionID: subscription.id) else {
+        guard let billingKey else {
             if existing != nil {
                 // An earlier unanswered attempt may have been charged before the card went away: ask Toss first.
-                let outcome = try lookUp(subscriptionID: subscription.id, orderID: orderID, periodIndex: periodIndex, attempt: attempt,
-                                         reason: "NO_BILLING_KEY", now: now)
+                let outcome = try lookUp(orderID: orderID, reason: "NO_BILLING_KEY", now: now)
                 guard outcome == .pending(reason: "NOT_FOUND_AT_TOSS") else { return outcome }
             }
-            return try recordDecline(subscriptionID: subscription.id, orderID: orderID, periodIndex: periodIndex, attempt: attempt, code: "NO_BILLING_KEY",
-                                     message: "등록된 카드가 없어 자동결제를 할 수 없습니다. 카드를 다시 등록해 주세요.", now: now)
+            return try settlement.declined(orderID: orderID, code: "NO_BILLING_KEY",
+                                           message: "등록된 카드가 없어 자동결제를 할 수 없습니다. 카드를 다시 등록해 주세요.")
         }
+        let amount = existing?.amount ?? invoice.total
+        let orderName = existing?.orderName ?? invoice.orderName
         var tries = 0
         while true {
             let answer = Result { () throws(TossError) in
                 try services.toss.chargeBillingKey(billingKey, customerKey: subscription.customerKey, amount: amount, orderId: orderID,
-                                                   orderName: existing?.orderName ?? orderName, customerEmail: nil, customerName: nil,
-                                                   idempotencyKey: orderID)
+                                                   orderName: orderName, customerEmail: nil, customerName: nil, idempotencyKey: orderID)
             }
             switch answer {
             case .success(let payment):
-                return try recordTossAnswer(payment, subscriptionID: subscription.id, orderID: orderID, periodIndex: periodIndex, attempt: attempt, now: now)
+                return try settlement.settle(orderID: orderID, with: payment)
             case .failure(let error):
                 switch error.kind {
                 case .declined, .invalidRequest, .notFound:
-                    return try recordDecline(subscriptionID: subscription.id, orderID: orderID, periodIndex: periodIndex, attempt: attempt, code: error.code,
-                                             message: error.message, now: now)
+                    return try settlement.declined(orderID: orderID, code: error.code, message: error.message)
                 case .transient where tries < transientRetries:
                     tries += 1
                     Thread.sleep(forTimeInterval: retryDelay * Double(tries))
                     continue
                 case .alreadyProcessed, .ambiguous, .transient:
-                    return try lookUp(subscriptionID: subscription.id, orderID: orderID, periodIndex: periodIndex, attempt: attempt, reason: error.code, now: now)
+                    return try lookUp(orderID: orderID, reason: error.code, now: now)
                 case .configuration:
                     logger.error("toss_configuration_error", ["code": .string(error.code), "order_id": .string(orderID)])
                     return .pending(reason: error.code)
@@ -88,88 +89,57 @@ struct Charger {
         }
     }
 
+    private enum Insertion {
+        case inserted
+        case existing(Payment)
+        /// Another payment of the same invoice is waiting for Toss (e.g. the checkout's confirm): never a second charge.
+        case anotherInFlight
+    }
+
+    private func insertAttempt(_ subscription: Subscription, invoice: Invoice, orderID: String, periodIndex: Int, attempt: Int, now: Date) throws -> Insertion {
+        try database.withConnection { connection in
+            let payments = PaymentRepository(connection: connection)
+            do {
+                try payments.insertPending(subscription: subscription, invoiceID: invoice.id, orderID: orderID, orderName: invoice.orderName,
+                                           amount: invoice.total, periodIndex: periodIndex, attempt: attempt, paymentKey: nil, now: now)
+                return .inserted
+            } catch let error as DatabaseError where error.isUniqueViolation {
+                if let existing = try payments.find(orderID: orderID) { return .existing(existing) }
+                return .anotherInFlight
+            }
+        }
+    }
+
+    /// An attempt already settled: report it again (the biller may be catching up after a crash).
+    private func replay(_ payment: Payment, settlement: PaymentSettlement) throws -> ChargeOutcome {
+        switch payment.status {
+        case .completed, .cancelled, .partialCancelled: return payment.surplus ? .surplus : .charged
+        case .failed: return .declined(code: payment.failureCode ?? "FAILED", message: payment.failureReason ?? "")
+        case .pending: return .pending(reason: "PENDING")
+        }
+    }
+
+    private func block(_ subscription: Subscription, orderID: String?, settlement: PaymentSettlement, now: Date) throws -> ChargeOutcome {
+        if let orderID {
+            // An attempt sent before the key became unreadable may have gone through.
+            let outcome = try lookUp(orderID: orderID, reason: "BILLING_KEY_UNREADABLE", now: now)
+            if case .pending = outcome {} else { return outcome }
+        }
+        logger.error("billing_key_unreadable", ["subscription_id": .string(subscription.id),
+                                                "advice": "GUDOK_SECRET_KEY differs from the one that sealed this billing key; charging is stopped, the customer is not dunned"])
+        try database.withConnection {
+            try SubscriptionRepository(connection: $0).setChargeBlocked(id: subscription.id, reason: "BILLING_KEY_UNREADABLE", now: now)
+        }
+        return .blocked(reason: "BILLING_KEY_UNREADABLE")
+    }
+
     /// Asks Toss what became of an order, and settles it when the answer is final.
-    func lookUp(subscriptionID: String, orderID: String, periodIndex: Int, attempt: Int, reason: String, now: Date) throws -> ChargeOutcome {
+    func lookUp(orderID: String, reason: String, now: Date) throws -> ChargeOutcome {
         switch Result(catching: { () throws(TossError) in try services.toss.payment(orderId: orderID) }) {
         case .success(let payment):
-            return try recordTossAnswer(payment, subscriptionID: subscriptionID, orderID: orderID, periodIndex: periodIndex, attempt: attempt, now: now)
+            return try PaymentSettlement(database: database, services: services, logger: logger, now: now).settle(orderID: orderID, with: payment)
         case .failure(let error):
             return .pending(reason: error.kind == .notFound ? "NOT_FOUND_AT_TOSS" : reason)
         }
-    }
-
-    func recordTossAnswer(_ payment: TossPayment, subscriptionID: String, orderID: String, periodIndex: Int, attempt: Int, now: Date) throws -> ChargeOutcome {
-        switch payment.status {
-        case "DONE", "PARTIAL_CANCELED", "CANCELED":
-            try database.withConnection { connection in
-                try connection.transaction {
-                    _ = try PaymentRepository(connection: connection).complete(
-                        orderID: orderID, paymentKey: payment.paymentKey, method: payment.method,
-                        paidAt: payment.approvedAt.flatMap { RFC3339.parse($0) } ?? now, receiptURL: payment.receiptURL,
-                        transactionKey: payment.lastTransactionKey, now: now)
-                    try advance(connection, subscriptionID: subscriptionID, periodIndex: periodIndex, now: now)
-                }
-            }
-            logger.info("charge", ["order_id": .string(orderID), "outcome": "charged", "amount": .int(payment.totalAmount)])
-            return .charged
-        case "ABORTED", "EXPIRED":
-            return try recordDecline(subscriptionID: subscriptionID, orderID: orderID, periodIndex: periodIndex, attempt: attempt,
-                                     code: payment.failure?.code ?? payment.status, message: payment.failure?.message ?? "결제가 승인되지 않았습니다.",
-                                     paymentKey: payment.paymentKey, now: now)
-        default:
-            return .pending(reason: "TOSS_STATUS_\(payment.status)")
-        }
-    }
-
-    private func recordDecline(subscriptionID: String, orderID: String, periodIndex: Int, attempt: Int, code: String, message: String,
-                               paymentKey: String? = nil, now: Date) throws -> ChargeOutcome {
-        try database.withConnection { connection in
-            try connection.transaction {
-                _ = try PaymentRepository(connection: connection).fail(orderID: orderID, code: code, reason: message, paymentKey: paymentKey, now: now)
-                try decline(connection, subscriptionID: subscriptionID, periodIndex: periodIndex, attempt: attempt, now: now)
-            }
-        }
-        logger.info("charge", ["order_id": .string(orderID), "outcome": "declined", "code": .string(code)])
-        return .declined(code: code, message: message)
-    }
-
-    private func settleSuccess(subscriptionID: String, periodIndex: Int, now: Date) throws {
-        try database.withConnection { connection in
-            try connection.transaction { try advance(connection, subscriptionID: subscriptionID, periodIndex: periodIndex, now: now) }
-        }
-    }
-
-    private func settleDecline(subscriptionID: String, periodIndex: Int, attempt: Int, now: Date) throws {
-        try database.withConnection { connection in
-            try connection.transaction { try decline(connection, subscriptionID: subscriptionID, periodIndex: periodIndex, attempt: attempt, now: now) }
-        }
-    }
-
-    /// A paid period: PENDING → ACTIVE (period 0, anchored now) or the renewal advances the period. A repeated report changes nothing.
-    func advance(_ connection: DatabaseConnection, subscriptionID: String, periodIndex: Int, now: Date) throws {
-        let subscriptions = SubscriptionRepository(connection: connection)
-        guard var subscription = try subscriptions.find(id: subscriptionID) else { return }
-        let event: SubscriptionEvent = subscription.status == .pending && periodIndex == 0
-            ? .firstPaymentSucceeded(at: now) : .renewalSucceeded(periodIndex: periodIndex)
-        guard case .success(let next) = subscription.state.applying(event, dunning: services.dunning) else { return }
-        let before = subscription.status
-        let period = subscription.currentPeriod
-        subscription.state = next
-        subscription.refreshDates(calendar: services.calendar, dunning: services.dunning)
-        try subscriptions.saveState(subscription, now: now, expectedStatus: before, expectedPeriod: period)
-    }
-
-    /// A definitive decline: renewals go through dunning (PAST_DUE, then INACTIVE); a first charge leaves the subscription PENDING.
-    func decline(_ connection: DatabaseConnection, subscriptionID: String, periodIndex: Int, attempt: Int, now: Date) throws {
-        let subscriptions = SubscriptionRepository(connection: connection)
-        // Only the attempt the subscription is waiting on may count as a failure, once.
-        guard var subscription = try subscriptions.find(id: subscriptionID), subscription.status != .pending,
-              subscription.failedAttempts == attempt - 1 else { return }
-        guard case .success(let next) = subscription.state.applying(.renewalDeclined(periodIndex: periodIndex), dunning: services.dunning) else { return }
-        let before = subscription.status
-        let period = subscription.currentPeriod
-        subscription.state = next
-        subscription.refreshDates(calendar: services.calendar, dunning: services.dunning)
-        try subscriptions.saveState(subscription, now: now, expectedStatus: before, expectedPeriod: period)
     }
 }

@@ -1,23 +1,192 @@
+import Billing
 import Foundation
 import Storage
 import Toss
+import Web
 
-/// Settles a PENDING payment from what Toss says of its order: a renewal by the charger's rules, a checkout payment by
-/// the subscription service's. Reconcile and webhooks both come here with the answer they fetched.
+/// The one place where Toss's word about a payment becomes gudok's state: confirm answers, billing charges, reconcile
+/// lookups and webhooks all come here.
+///
+/// An approval pays the payment's invoice if the invoice is still OPEN and the subscription can take that period; the
+/// payment, the invoice and the subscription change in one transaction, with the subscription row locked. Any other
+/// approval (the invoice was paid by another payment, voided, or given up on) is a surplus: gudok refunds it through
+/// Toss's cancel API and records that in the audit log, so Toss never keeps two approvals for one invoice.
 struct PaymentSettlement {
     let database: Database
     let services: Services
     let logger: Logger
     let now: Date
 
-    static func isRenewal(_ payment: Payment) -> Bool { payment.orderID.hasPrefix("sub-") }
-
-    func settle(_ payment: Payment, with answer: TossPayment) throws -> ChargeOutcome {
-        if PaymentSettlement.isRenewal(payment) {
-            return try Charger(database: database, services: services, logger: logger)
-                .recordTossAnswer(answer, subscriptionID: payment.subscriptionID, orderID: payment.orderID, periodIndex: payment.periodIndex,
-                                  attempt: payment.attempt, now: now)
+    /// Settles from a Toss Payment object: approved (DONE, or cancelled since — it was approved once), refused
+    /// (ABORTED, EXPIRED), or still open (anything else).
+    func settle(orderID: String, with answer: TossPayment) throws -> ChargeOutcome {
+        switch answer.status {
+        case "DONE", "PARTIAL_CANCELED", "CANCELED":
+            return try approved(orderID: orderID, answer: answer)
+        case "ABORTED", "EXPIRED":
+            let code = answer.failure?.code ?? answer.status
+            let message = answer.failure?.message ?? "결제가 승인되지 않았습니다."
+            return try declined(orderID: orderID, code: code, message: message, paymentKey: answer.paymentKey)
+        default:
+            return .pending(reason: "TOSS_STATUS_\(answer.status)")
         }
-        return try SubscriptionService(database: database, services: services, logger: logger, now: now).settleLookedUp(answer, orderID: payment.orderID)
+    }
+
+    // MARK: approvals
+
+    func approved(orderID: String, answer: TossPayment) throws -> ChargeOutcome {
+        let paidAt = answer.approvedAt.flatMap { RFC3339.parse($0) } ?? now
+        let result = try database.withConnection { connection in
+            try connection.transaction { () -> ApprovalResult in
+                let payments = PaymentRepository(connection: connection)
+                guard let first = try payments.find(orderID: orderID) else { return .unknownOrder }
+                try SubscriptionRepository(connection: connection).lock(id: first.subscriptionID)
+                guard let payment = try payments.find(orderID: orderID) else { return .unknownOrder }
+                switch payment.status {
+                case .completed, .cancelled, .partialCancelled:
+                    return payment.surplus ? .surplus(payment) : .alreadySettled
+                case .pending, .failed:
+                    break
+                }
+                let paysInvoice = try payInvoice(for: payment, paidAt: paidAt, connection)
+                guard try payments.complete(orderID: orderID, paymentKey: answer.paymentKey, method: answer.method, paidAt: paidAt,
+                                            receiptURL: answer.receiptURL, transactionKey: answer.lastTransactionKey, vat: answer.vat,
+                                            suppliedAmount: answer.suppliedAmount, surplus: !paysInvoice, now: now)
+                else { return .alreadySettled }
+                try OrderRepository(connection: connection).setStatus(orderID: orderID, status: "PAID", now: now)
+                guard let settled = try payments.find(orderID: orderID) else { return .unknownOrder }
+                return paysInvoice ? .paid(settled) : .surplus(settled)
+            }
+        }
+        switch result {
+        case .unknownOrder:
+            return .pending(reason: "ORDER_NOT_FOUND")
+        case .alreadySettled:
+            return .charged
+        case .paid(let payment):
+            checkVAT(payment)
+            logger.info("charge", ["order_id": .string(orderID), "outcome": "charged", "amount": .int(answer.totalAmount)])
+            return .charged
+        case .surplus(let payment):
+            logger.error("surplus_approval", ["order_id": .string(orderID), "payment_id": .string(payment.id), "invoice_id": .optional(payment.invoiceID),
+                                              "amount": .int(payment.amount)])
+            refundSurplus(payment)
+            return .surplus
+        }
+    }
+
+    private enum ApprovalResult {
+        case unknownOrder
+        case alreadySettled
+        case paid(Payment)
+        case surplus(Payment)
+    }
+
+    /// Marks the payment's invoice PAID and moves the subscription on from it, if both can take it. False: the approval
+    /// is a surplus.
+    private func payInvoice(for payment: Payment, paidAt: Date, _ connection: DatabaseConnection) throws -> Bool {
+        let invoices = InvoiceRepository(connection: connection)
+        let subscriptions = SubscriptionRepository(connection: connection)
+        guard let invoiceID = payment.invoiceID, let invoice = try invoices.find(id: invoiceID), invoice.status == .open,
+              let subscription = try subscriptions.find(id: payment.subscriptionID) else { return false }
+        let firstPeriod = subscription.status == .pending && invoice.periodIndex == 0
+        let event: SubscriptionEvent = firstPeriod ? .firstPaymentSucceeded(at: paidAt) : .renewalSucceeded(periodIndex: invoice.periodIndex)
+        guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return false }
+        var served = subscription
+        if firstPeriod, served.plan.id != invoice.planID, let plan = try PlanRepository(connection: connection).find(id: invoice.planID) {
+            // Activation serves the plan that was paid for, never the one the subscription points at now.
+            try subscriptions.setPlan(id: subscription.id, planID: plan.id)
+            served.plan = plan
+        }
+        let anchor = firstPeriod ? paidAt : subscription.anchor
+        let period = anchor.map { services.calendar.period(anchor: $0, cycle: served.cycle, index: invoice.periodIndex) }
+        guard try invoices.markPaid(id: invoice.id, paymentID: payment.id, paidAt: paidAt, periodStart: period?.start, periodEnd: period?.end,
+                                    now: now) else { return false }
+        // The subscription row is locked, so the transition cannot lose a race; if it does, nothing of this is kept.
+        guard case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(event, to: served) else {
+            throw SettlementError.subscriptionMoved(subscription.id)
+        }
+        return true
+    }
+
+    enum SettlementError: Error { case subscriptionMoved(String) }
+
+    /// Toss's VAT split should be the invoice's; a difference is logged for the operator (and shown in /metrics).
+    private func checkVAT(_ payment: Payment) {
+        guard let tossVAT = payment.tossVAT, let invoiceID = payment.invoiceID,
+              let invoice = try? database.withConnection({ try InvoiceRepository(connection: $0).find(id: invoiceID) }),
+              tossVAT != invoice.vat || payment.amount != invoice.total else { return }
+        logger.warning("vat_mismatch", ["payment_id": .string(payment.id), "invoice_id": .string(invoiceID), "invoice_vat": .int(invoice.vat),
+                                        "toss_vat": .int(tossVAT), "invoice_total": .int(invoice.total), "amount": .int(payment.amount)])
+    }
+
+    // MARK: refusals
+
+    /// A definitive refusal: the payment fails; a renewal goes through dunning (PAST_DUE, then INACTIVE); a first-period
+    /// payment leaves the subscription PENDING with its invoice open for another try.
+    func declined(orderID: String, code: String, message: String, paymentKey: String? = nil) throws -> ChargeOutcome {
+        try database.withConnection { connection in
+            try connection.transaction {
+                let payments = PaymentRepository(connection: connection)
+                guard let payment = try payments.find(orderID: orderID) else { return }
+                try SubscriptionRepository(connection: connection).lock(id: payment.subscriptionID)
+                guard try payments.fail(orderID: orderID, code: code, reason: message, paymentKey: paymentKey, now: now) else { return }
+                try OrderRepository(connection: connection).setStatus(orderID: orderID, status: "FAILED", code: code, reason: message, now: now)
+                try applyDecline(payment, connection)
+            }
+        }
+        logger.info("charge", ["order_id": .string(orderID), "outcome": "declined", "code": .string(code)])
+        return .declined(code: code, message: message)
+    }
+
+    /// Dunning counts a decline once, and only for the attempt the subscription is waiting on.
+    func applyDecline(_ payment: Payment, _ connection: DatabaseConnection) throws {
+        guard let subscription = try SubscriptionRepository(connection: connection).find(id: payment.subscriptionID),
+              subscription.status == .active || subscription.status == .pastDue,
+              subscription.failedAttempts == payment.attempt - 1 else { return }
+        _ = try SubscriptionLifecycle(connection: connection, services: services, now: now)
+            .apply(.renewalDeclined(periodIndex: payment.periodIndex), to: subscription)
+    }
+
+    // MARK: surplus refunds
+
+    static let surplusRefundReason = "이미 결제된 청구서에 대한 중복 승인 자동 환불"
+
+    /// Gives back an approval that pays nothing. A failed refund call leaves it for the next reconcile.
+    @discardableResult
+    func refundSurplus(_ payment: Payment) -> Bool {
+        guard let paymentKey = payment.paymentKey else { return false }
+        let answer: TossPayment
+        do {
+            answer = try services.toss.cancelPayment(paymentKey: paymentKey, reason: PaymentSettlement.surplusRefundReason, amount: nil,
+                                                     idempotencyKey: "surplus-" + payment.id)
+        } catch {
+            logger.error("surplus_refund_failed", ["payment_id": .string(payment.id), "code": .string(error.code)])
+            // Already cancelled at Toss (by an operator, or an earlier refund whose answer was lost): take Toss's word.
+            guard error.code == "ALREADY_CANCELED_PAYMENT", let current = try? services.toss.payment(paymentKey: paymentKey) else { return false }
+            answer = current
+        }
+        let refunded = max(0, answer.totalAmount - answer.balanceAmount)
+        do {
+            try database.withConnection { connection in
+                try connection.transaction {
+                    guard try PaymentRepository(connection: connection).recordRefund(id: payment.id, refunded: refunded, tossStatus: answer.status,
+                                                                                   transactionKey: answer.lastTransactionKey, now: now) else { return }
+                    try AuditLogRepository(connection: connection).record(
+                        actorID: nil, action: "payment.surplus_refund", objectType: "payment", objectID: payment.id,
+                        before: ["status": .string(payment.status.rawValue), "refunded_amount": .int(payment.refundedAmount)],
+                        after: ["status": .string(refunded >= payment.amount ? "CANCELLED" : "PARTIAL_CANCELLED"), "refunded_amount": .int(refunded),
+                                "refund_amount": .int(refunded - payment.refundedAmount), "reason": .string(PaymentSettlement.surplusRefundReason),
+                                "invoice_id": .optional(payment.invoiceID)],
+                        now: now)
+                }
+            }
+        } catch {
+            logger.error("surplus_refund_unrecorded", ["payment_id": .string(payment.id), "error": .string(String(describing: error))])
+            return false
+        }
+        logger.error("surplus_refunded", ["payment_id": .string(payment.id), "order_id": .string(payment.orderID), "amount": .int(refunded),
+                                          "invoice_id": .optional(payment.invoiceID)])
+        return true
     }
 }

@@ -25,7 +25,9 @@ public struct Reconciler: Sendable {
         public var completed = 0
         public var failed = 0
         public var stillPending = 0
-        public var description: String { "completed=\(completed) failed=\(failed) pending=\(stillPending)" }
+        /// Approvals for invoices already settled, refunded in this run.
+        public var refunded = 0
+        public var description: String { "completed=\(completed) failed=\(failed) pending=\(stillPending) refunded=\(refunded)" }
     }
 
     public func run(now: Date) throws -> Summary {
@@ -37,9 +39,11 @@ public struct Reconciler: Sendable {
             switch try settle(payment, now: now) {
             case .charged: summary.completed += 1
             case .declined: summary.failed += 1
-            case .pending: summary.stillPending += 1
+            case .surplus: summary.refunded += 1
+            case .pending, .blocked: summary.stillPending += 1
             }
         }
+        summary.refunded += try refundSurplus(now: now)
         try retryDeferredWebhooks(now: now)
         logger.info("reconcile", ["summary": .string(summary.description)])
         return summary
@@ -62,17 +66,37 @@ public struct Reconciler: Sendable {
     }
 
     /// Asks Toss for the order. Not found: a renewal is re-sent by the next pass with the same order id; a checkout payment
-    /// the buyer never got confirmed is dead once the payment window's 30 minutes are over.
+    /// the buyer never got confirmed is dead once the payment window's 30 minutes are over — and a pending subscription that
+    /// has a card meanwhile is then charged for its first period with it.
     private func settle(_ payment: Payment, now: Date) throws -> ChargeOutcome {
+        let settlement = PaymentSettlement(database: database, services: services, logger: logger, now: now)
         switch Result(catching: { () throws(TossError) in try services.toss.payment(orderId: payment.orderID) }) {
         case .success(let answer):
-            return try PaymentSettlement(database: database, services: services, logger: logger, now: now).settle(payment, with: answer)
-        case .failure(let error) where error.kind == .notFound && !PaymentSettlement.isRenewal(payment)
+            return try settlement.settle(orderID: payment.orderID, with: answer)
+        case .failure(let error) where error.kind == .notFound && !payment.isBillingCharge
             && now.timeIntervalSince(payment.createdAt) > Reconciler.checkoutExpiry:
-            try SubscriptionService(database: database, services: services, logger: logger, now: now).expireCheckout(orderID: payment.orderID)
-            return .declined(code: "EXPIRED", message: "결제 승인이 이루어지지 않아 만료되었습니다.")
+            let outcome = try settlement.declined(orderID: payment.orderID, code: "EXPIRED", message: "결제 승인이 이루어지지 않아 만료되었습니다.")
+            try chargeFirstPeriodWithCard(subscriptionID: payment.subscriptionID, now: now)
+            return outcome
         case .failure(let error):
             return .pending(reason: error.kind == .notFound ? "NOT_FOUND_AT_TOSS" : "LOOKUP_FAILED")
         }
+    }
+
+    private func chargeFirstPeriodWithCard(subscriptionID: String, now: Date) throws {
+        guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscriptionID) }),
+              subscription.status == .pending, subscription.hasCard else { return }
+        let attempts = try database.withConnection { try PaymentRepository(connection: $0).attempts(subscriptionID: subscriptionID, periodIndex: 0) }
+        guard !attempts.contains(where: { $0.status == .pending }) else { return }
+        let outcome = try Charger(database: database, services: services, logger: logger)
+            .charge(subscription, periodIndex: 0, attempt: (attempts.map(\.attempt).max() ?? 0) + 1, now: now)
+        logger.info("first_period_charged_after_expired_checkout", ["subscription_id": .string(subscriptionID), "outcome": .string("\(outcome)")])
+    }
+
+    /// Surplus approvals whose refund call failed earlier are refunded now.
+    private func refundSurplus(now: Date) throws -> Int {
+        let settlement = PaymentSettlement(database: database, services: services, logger: logger, now: now)
+        let waiting = try database.withConnection { try PaymentRepository(connection: $0).surplusToRefund(limit: 1000) }
+        return waiting.filter { settlement.refundSurplus($0) }.count
     }
 }

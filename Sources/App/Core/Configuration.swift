@@ -25,6 +25,9 @@ public struct Configuration: Sendable {
     public var logLevel: LogLevel
     /// Seconds; lets tests shorten Toss client timeouts. Production keeps Toss's recommended 10/30/60.
     public var tossTimeoutScale: Double
+    /// The seller printed on invoices and receipts (상호) and its 사업자등록번호.
+    public var sellerName: String = "gudok"
+    public var sellerBusinessNumber: String?
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
                             dotEnvPath: String = ".env", secretFile: String = "var/secret") throws -> Configuration {
@@ -82,12 +85,19 @@ public struct Configuration: Sendable {
         }
         let scale = value("GUDOK_TOSS_TIMEOUT_SCALE").flatMap(Double.init) ?? 1
         guard scale > 0 else { throw ConfigurationError(variable: "GUDOK_TOSS_TIMEOUT_SCALE", problem: "must be a positive number") }
-        return Configuration(
+        let businessNumber = value("GUDOK_SELLER_BUSINESS_NUMBER")
+        if let businessNumber, !SellerIdentity.isBusinessNumber(businessNumber) {
+            throw ConfigurationError(variable: "GUDOK_SELLER_BUSINESS_NUMBER", problem: "must be a 사업자등록번호 of 10 digits, e.g. 123-45-67890")
+        }
+        var configuration = Configuration(
             databaseURL: databaseURL, tossClientKey: clientKey, tossSecretKey: tossSecret, tossBaseURL: baseURL,
             tossJSSDKURL: sdkURL, isProduction: production, secretKey: secretKey,
             publicURL: value("GUDOK_PUBLIC_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             timeZone: zone, testClockEnabled: !production && value("GUDOK_TEST_CLOCK") == "1",
             metricsToken: value("GUDOK_METRICS_TOKEN"), logLevel: level, tossTimeoutScale: production ? 1 : scale)
+        configuration.sellerName = value("GUDOK_SELLER_NAME") ?? "gudok"
+        configuration.sellerBusinessNumber = businessNumber.map(SellerIdentity.formatBusinessNumber)
+        return configuration
     }
 
     /// Whether GUDOK_ENV (environment, then `.env`) says production, without loading the rest.
@@ -140,3 +150,16 @@ enum DevelopmentSecret {
 }
 
 import Web
+
+enum SellerIdentity {
+    static func isBusinessNumber(_ text: String) -> Bool {
+        let digits = text.filter { $0 != "-" }
+        return digits.count == 10 && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) && text.allSatisfy { $0 == "-" || $0.isNumber }
+    }
+
+    /// 1234567890 → 123-45-67890.
+    static func formatBusinessNumber(_ text: String) -> String {
+        let digits = Array(text.filter { $0 != "-" })
+        return String(digits[0..<3]) + "-" + String(digits[3..<5]) + "-" + String(digits[5...])
+    }
+}

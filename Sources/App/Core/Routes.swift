@@ -17,6 +17,7 @@ extension Application {
         SubscriptionsAPI.register(&table)
         CheckoutPage.register(&table)
         AccountPage.register(&table)
+        InvoicesAPI.register(&table)
         WebhooksAPI.register(&table)
         MetricsAPI.register(&table)
         APIDocsPage.register(&table)

@@ -7,8 +7,9 @@ enum AccountPage {
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/account", .signedIn, summary: "Account page") { exchange in
             let user = try exchange.requireUser()
-            let (subscriptions, payments) = try exchange.withDatabase { connection in
-                (try SubscriptionRepository(connection: connection).forUser(user.id), try PaymentRepository(connection: connection).forUser(user.id))
+            let (subscriptions, payments, invoices) = try exchange.withDatabase { connection in
+                (try SubscriptionRepository(connection: connection).forUser(user.id), try PaymentRepository(connection: connection).forUser(user.id),
+                 try InvoiceRepository(connection: connection).forUser(user.id, limit: 100))
             }
             let config = exchange.app.configuration
             var notice = ""
@@ -24,6 +25,8 @@ enum AccountPage {
             <h1>내 구독</h1>
             \(notice)
             \(visible.isEmpty ? "<p>아직 구독이 없습니다. <a href=\"/\">요금제 보기</a></p>" : visible.map { card($0, exchange) }.joined(separator: "\n"))
+            <h2>청구서</h2>
+            \(invoicesTable(invoices, exchange))
             <h2>결제 내역</h2>
             \(paymentsTable(payments, exchange))
             </section>
@@ -100,6 +103,19 @@ enum AccountPage {
         <div class="actions">\(actions)</div>
         </article>
         """
+    }
+
+    private static func invoicesTable(_ invoices: [Invoice], _ exchange: Exchange) -> String {
+        let shown = invoices.filter { $0.status != .void || $0.paidPaymentID != nil }
+        guard !shown.isEmpty else { return "<p class=\"muted\">청구서가 없습니다.</p>" }
+        let e = HTML.escape
+        let rows = shown.map { invoice in
+            let period = invoice.periodStart.map { start in
+                "\(Format.date(start, exchange.zone)) ~ \(invoice.periodEnd.map { Format.date($0.addingTimeInterval(-1), exchange.zone) } ?? "")"
+            } ?? "-"
+            return "<tr data-invoice-id=\"\(e(invoice.id))\"><td><a href=\"/invoices/\(e(invoice.id))\">\(e(invoice.number))</a></td><td>\(e(invoice.planName))</td><td>\(e(period))</td><td class=\"num\">\(e(Won.format(invoice.total)))</td><td><span class=\"badge invoice-\(e(invoice.status.rawValue))\">\(e(invoice.status.koreanLabel))</span></td></tr>"
+        }.joined()
+        return "<table class=\"table\" id=\"invoices\"><thead><tr><th>번호</th><th>요금제</th><th>이용 기간</th><th>합계</th><th>상태</th></tr></thead><tbody>\(rows)</tbody></table>"
     }
 
     private static func paymentsTable(_ payments: [Payment], _ exchange: Exchange) -> String {

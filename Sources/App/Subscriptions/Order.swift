@@ -10,6 +10,8 @@ struct Order: Sendable {
     var orderName: String
     var purpose: String
     var status: String
+    /// The invoice the order pays (nil only for orders older than invoices, until the backfill).
+    var invoiceID: String?
 
     init(row: Row) {
         orderID = row.string("order_id")
@@ -19,6 +21,7 @@ struct Order: Sendable {
         orderName = row.string("order_name")
         purpose = row.string("purpose")
         status = row.string("status")
+        invoiceID = row.optionalString("invoice_id")
     }
 
     /// Toss rule: `[A-Za-z0-9_-]`, 6–64 characters; unguessable.
@@ -28,14 +31,14 @@ struct Order: Sendable {
 struct OrderRepository {
     let connection: DatabaseConnection
 
-    func insert(orderID: String, subscriptionID: String, userID: String, amount: Int, orderName: String, purpose: String, now: Date) throws {
+    func insert(orderID: String, invoice: Invoice, now: Date) throws {
         try connection.execute(
             """
-            INSERT INTO orders (order_id, subscription_id, user_id, amount, order_name, purpose, status, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'CREATED', ?, ?)
+            INSERT INTO orders (order_id, subscription_id, user_id, invoice_id, amount, order_name, purpose, status, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'FIRST_PERIOD', 'CREATED', ?, ?)
             """,
-            [.text(orderID), .text(subscriptionID), .text(userID), .int(Int64(amount)), .text(orderName), .text(purpose), .int(now.unixSeconds),
-             .int(now.unixSeconds)])
+            [.text(orderID), .text(invoice.subscriptionID), .text(invoice.userID), .text(invoice.id), .int(Int64(invoice.total)),
+             .text(invoice.orderName), .int(now.unixSeconds), .int(now.unixSeconds)])
     }
 
     func find(orderID: String, userID: String) throws -> Order? {
@@ -47,7 +50,7 @@ struct OrderRepository {
     }
 
     func setStatus(orderID: String, status: String, code: String? = nil, reason: String? = nil, now: Date) throws {
-        try connection.execute("UPDATE orders SET status = ?, failure_code = ?, failure_reason = ?, updated_at = ? WHERE order_id = ?",
+        try connection.execute("UPDATE orders SET status = ?, failure_code = ?, failure_reason = ?, updated_at = ? WHERE order_id = ? AND status <> 'PAID'",
                                [.text(status), .optional(code), .optional(reason), .int(now.unixSeconds), .text(orderID)])
     }
 }

@@ -24,6 +24,13 @@ struct Payment: Sendable {
     var receiptURL: String?
     var createdAt: Date
     var updatedAt: Date
+    /// The invoice this payment pays (nil only for rows older than invoices that the backfill has not reached).
+    var invoiceID: String?
+    /// An approval Toss holds for an invoice that was already settled: not the invoice's payment, refunded by gudok.
+    var surplus: Bool
+    /// Toss's own VAT split of the payment, kept to compare with the invoice's.
+    var tossVAT: Int?
+    var tossSuppliedAmount: Int?
 
     init(row: Row) {
         id = row.string("id")
@@ -45,14 +52,21 @@ struct Payment: Sendable {
         receiptURL = row.optionalString("receipt_url")
         createdAt = Date(unixSeconds: row.int("created_at"))
         updatedAt = Date(unixSeconds: row.int("updated_at"))
+        invoiceID = row.optionalString("invoice_id")
+        surplus = row.bool("surplus")
+        tossVAT = row.optionalInt("toss_vat")
+        tossSuppliedAmount = row.optionalInt("toss_supplied_amount")
     }
+
+    /// A renewal charge made with the billing key (its order id is deterministic); otherwise a checkout payment.
+    var isBillingCharge: Bool { orderID.hasPrefix("sub-") }
 
     func json(zone: TimeZone) -> JSON {
         ["id": .string(id), "subscription_id": .string(subscriptionID), "payment_type": .string(paymentType), "amount": .int(amount),
          "status": .string(status.rawValue), "order_id": .string(orderID), "payment_method": .optional(paymentMethod),
          "paid_at": paidAt.map { .string(RFC3339.format($0, in: zone)) } ?? .null, "failure_code": .optional(failureCode),
          "failure_reason": .optional(failureReason), "refunded_amount": .int(refundedAmount), "receipt_url": .optional(receiptURL),
-         "created_at": .string(RFC3339.format(createdAt, in: zone))]
+         "created_at": .string(RFC3339.format(createdAt, in: zone)), "invoice_id": .optional(invoiceID)]
     }
 }
 
@@ -91,30 +105,40 @@ struct PaymentRepository {
                              [.int(cutoff.unixSeconds), .int(Int64(limit))]).map(Payment.init(row:))
     }
 
-    /// Records an attempt as PENDING before Toss is called. Throws a unique violation if this attempt already exists.
+    /// Records an attempt as PENDING before Toss is called. Throws a unique violation if this attempt already exists, or if
+    /// another payment of the same invoice is in flight.
     @discardableResult
-    func insertPending(subscription: Subscription, orderID: String, orderName: String, amount: Int, periodIndex: Int, attempt: Int,
-                       paymentKey: String?, now: Date) throws -> String {
+    func insertPending(subscription: Subscription, invoiceID: String, orderID: String, orderName: String, amount: Int, periodIndex: Int,
+                       attempt: Int, paymentKey: String?, now: Date) throws -> String {
         let id = Identifier.make()
         try connection.execute(
             """
-            INSERT INTO payments (id, subscription_id, user_id, payment_type, amount, status, order_id, order_name, payment_key, period_index, attempt,
-            created_at, updated_at) VALUES (?, ?, ?, 'SUBSCRIPTION', ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO payments (id, subscription_id, user_id, invoice_id, payment_type, amount, status, order_id, order_name, payment_key,
+            period_index, attempt, created_at, updated_at) VALUES (?, ?, ?, ?, 'SUBSCRIPTION', ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(id), .text(subscription.id), .text(subscription.userID), .int(Int64(amount)), .text(orderID), .text(orderName),
+            [.text(id), .text(subscription.id), .text(subscription.userID), .text(invoiceID), .int(Int64(amount)), .text(orderID), .text(orderName),
              .optional(paymentKey), .int(Int64(periodIndex)), .int(Int64(attempt)), .int(now.unixSeconds), .int(now.unixSeconds)])
         return id
     }
 
-    /// Settles a PENDING payment as COMPLETED; answers false if it was not PENDING any more (someone settled it first).
-    func complete(orderID: String, paymentKey: String, method: String?, paidAt: Date, receiptURL: String?, transactionKey: String?, now: Date) throws -> Bool {
+    /// The invoice's payment still waiting for Toss's answer, if any.
+    func inFlight(invoiceID: String) throws -> Payment? {
+        try connection.queryOne("SELECT * FROM payments WHERE invoice_id = ? AND status = 'PENDING' AND surplus = 0", [.text(invoiceID)])
+            .map(Payment.init(row:))
+    }
+
+    /// Toss approved it: PENDING (or a FAILED that Toss in fact approved) → COMPLETED. `surplus` marks an approval that does
+    /// not pay its invoice. False if it was settled as approved before.
+    func complete(orderID: String, paymentKey: String, method: String?, paidAt: Date, receiptURL: String?, transactionKey: String?,
+                  vat: Int?, suppliedAmount: Int?, surplus: Bool, now: Date) throws -> Bool {
         try connection.execute(
             """
             UPDATE payments SET status = 'COMPLETED', payment_key = ?, payment_method = ?, paid_at = ?, receipt_url = ?, last_transaction_key = ?,
-            toss_status = 'DONE', failure_code = NULL, failure_reason = NULL, updated_at = ? WHERE order_id = ? AND status = 'PENDING'
+            toss_status = 'DONE', toss_vat = ?, toss_supplied_amount = ?, surplus = ?, failure_code = NULL, failure_reason = NULL, updated_at = ?
+            WHERE order_id = ? AND status IN ('PENDING', 'FAILED')
             """,
-            [.text(paymentKey), .optional(method), .int(paidAt.unixSeconds), .optional(receiptURL), .optional(transactionKey), .int(now.unixSeconds),
-             .text(orderID)]) == 1
+            [.text(paymentKey), .optional(method), .int(paidAt.unixSeconds), .optional(receiptURL), .optional(transactionKey), .optional(vat),
+             .optional(suppliedAmount), .bool(surplus), .int(now.unixSeconds), .text(orderID)]) == 1
     }
 
     func fail(orderID: String, code: String, reason: String, paymentKey: String? = nil, now: Date) throws -> Bool {
@@ -124,6 +148,24 @@ struct PaymentRepository {
             WHERE order_id = ? AND status = 'PENDING'
             """,
             [.text(code), .text(reason), .optional(paymentKey), .int(now.unixSeconds), .text(orderID)]) == 1
+    }
+
+    /// Approvals gudok must give back that are not refunded yet (the refund call failed or never ran).
+    func surplusToRefund(limit: Int) throws -> [Payment] {
+        try connection.query("SELECT * FROM payments WHERE surplus = 1 AND status IN ('COMPLETED', 'PARTIAL_CANCELLED') ORDER BY updated_at LIMIT ?",
+                             [.int(Int64(limit))]).map(Payment.init(row:))
+    }
+
+    /// Records a refund Toss confirmed, forward only (a webhook may have recorded it first).
+    func recordRefund(id: String, refunded: Int, tossStatus: String, transactionKey: String?, now: Date) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE payments SET status = CASE WHEN ? >= amount THEN 'CANCELLED' WHEN ? > 0 THEN 'PARTIAL_CANCELLED' ELSE status END,
+            refunded_amount = ?, toss_status = ?, last_transaction_key = COALESCE(?, last_transaction_key), updated_at = ?
+            WHERE id = ? AND refunded_amount < ?
+            """,
+            [.int(Int64(refunded)), .int(Int64(refunded)), .int(Int64(refunded)), .text(tossStatus), .optional(transactionKey), .int(now.unixSeconds),
+             .text(id), .int(Int64(refunded))]) == 1
     }
 
     func touch(orderID: String, now: Date) throws {

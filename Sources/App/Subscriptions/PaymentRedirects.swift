@@ -11,15 +11,25 @@ enum PaymentRedirects {
                 return result(exchange, status: 400, title: "결제 정보를 확인할 수 없습니다",
                               message: "결제사에서 돌아온 주소에 결제 정보가 빠져 있습니다. 결제가 되지 않았으니 다시 시도해 주세요.", code: "INVALID_REDIRECT")
             }
+            let user = try exchange.requireUser()
             do {
-                _ = try exchange.subscriptions.confirm(user: try exchange.requireUser(), paymentKey: paymentKey, orderID: orderID, amount: amount)
+                _ = try exchange.subscriptions.confirm(user: user, paymentKey: paymentKey, orderID: orderID, amount: amount)
                 return .redirect(to: "/account?paid=1")
             } catch let error as SubscriptionError {
+                // A reload or a second tab after the period was paid: say it is paid, not that this attempt failed.
+                if exchange.subscriptions.firstPeriodPaid(user: user, orderID: orderID) { return .redirect(to: "/account?paid=1") }
                 let http = error.httpError
-                let advice = http.status == 502
-                    ? "결제 결과를 아직 확인하지 못했습니다. 이중 결제는 되지 않으니, 잠시 후 내 구독 화면에서 상태를 확인해 주세요."
-                    : "카드에서 결제되지 않았습니다. 다른 카드로 다시 시도하거나 카드사에 문의해 주세요."
-                return result(exchange, status: http.status, title: "결제를 완료하지 못했습니다", message: http.message + " " + advice, code: http.code)
+                switch error {
+                case .pgUnavailable, .paymentInProgress:
+                    return result(exchange, status: 200, title: "결제 결과를 확인하고 있습니다",
+                                  message: "결제사의 응답을 기다리고 있습니다. 이중 결제는 되지 않으며, 결과가 확인되면 자동으로 반영됩니다. 잠시 후 내 구독 화면에서 상태를 확인해 주세요.",
+                                  code: http.code, tone: "info")
+                case .orderVoid:
+                    return result(exchange, status: http.status, title: "바뀐 요금제로 다시 결제해 주세요", message: http.message, code: http.code)
+                default:
+                    return result(exchange, status: http.status, title: "결제를 완료하지 못했습니다",
+                                  message: http.message + " 카드에서 결제되지 않았습니다. 다른 카드로 다시 시도하거나 카드사에 문의해 주세요.", code: http.code)
+                }
             }
         }
         // The failure pages explain without a session too; only the signed-in owner's order is marked failed.
@@ -38,13 +48,24 @@ enum PaymentRedirects {
                 return result(exchange, status: 400, title: "카드 등록 정보를 확인할 수 없습니다",
                               message: "결제사에서 돌아온 주소에 카드 등록 정보가 빠져 있습니다. 다시 시도해 주세요.", code: "INVALID_REDIRECT")
             }
+            let user = try exchange.requireUser()
             do {
-                _ = try exchange.subscriptions.issueBillingKey(user: try exchange.requireUser(), customerKey: customerKey, authKey: authKey)
+                _ = try exchange.subscriptions.issueBillingKey(user: user, customerKey: customerKey, authKey: authKey)
                 return .redirect(to: "/account?card=1")
             } catch let error as SubscriptionError {
                 let http = error.httpError
-                return result(exchange, status: http.status, title: "카드 등록 또는 결제를 완료하지 못했습니다",
-                              message: http.message + " 다른 카드로 다시 시도해 주세요.", code: http.code)
+                switch error {
+                case .pgUnavailable, .paymentInProgress:
+                    if exchange.subscriptions.firstPeriodPaid(user: user, customerKey: customerKey) { return .redirect(to: "/account?card=1") }
+                    return result(exchange, status: 200, title: "카드가 등록되었고 결제 결과를 확인하고 있습니다",
+                                  message: "결제사의 응답을 기다리고 있습니다. 이중 결제는 되지 않으며, 결과가 확인되면 자동으로 반영됩니다. 잠시 후 내 구독 화면에서 상태를 확인해 주세요.",
+                                  code: http.code, tone: "info")
+                default:
+                    // A reload whose authKey Toss already used: the card and the period may well be in place.
+                    if exchange.subscriptions.firstPeriodPaid(user: user, customerKey: customerKey) { return .redirect(to: "/account?card=1") }
+                    return result(exchange, status: http.status, title: "카드 등록 또는 결제를 완료하지 못했습니다",
+                                  message: http.message + " 다른 카드로 다시 시도해 주세요.", code: http.code)
+                }
             }
         }
         table.page("GET", "/api/subscriptions/billing/fail", summary: "Toss failUrl (billing auth)", query: ["code", "message"]) { exchange in
@@ -60,12 +81,12 @@ enum PaymentRedirects {
         return result(exchange, status: 200, title: title, message: "\(message) — \(advice)", code: code)
     }
 
-    static func result(_ exchange: Exchange, status: Int, title: String, message: String, code: String) -> HTTPResponse {
+    static func result(_ exchange: Exchange, status: Int, title: String, message: String, code: String, tone: String = "error") -> HTTPResponse {
         let e = HTML.escape
         let body = """
         <section class="card narrow payment-result" id="payment-result" data-code="\(e(code))">
         <h1>\(e(title))</h1>
-        <div class="alert error" role="alert"><p id="failure-message">\(e(message))</p><p class="muted">오류 코드: <code id="failure-code">\(e(code))</code></p></div>
+        <div class="alert \(tone)" role="alert"><p id="failure-message">\(e(message))</p><p class="muted">오류 코드: <code id="failure-code">\(e(code))</code></p></div>
         <p><a class="button primary" href="/">요금제 다시 보기</a> <a class="button" href="/account">내 구독</a></p>
         </section>
         """

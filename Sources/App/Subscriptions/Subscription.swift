@@ -23,6 +23,10 @@ struct Subscription: Sendable {
     var cardNumber: String?
     var cancelledAt: Date?
     var createdAt: Date
+    /// Bumped by every write; a save names the version it read (compare-and-set).
+    var version: Int
+    /// Why charging is stopped through no fault of the customer's (e.g. `BILLING_KEY_UNREADABLE`).
+    var chargeBlocked: String?
 
     /// Columns to select: the subscription's own, plus its plan's prefixed `plan_`.
     static let selectColumns = """
@@ -52,6 +56,8 @@ struct Subscription: Sendable {
         cardNumber = row.optionalString("card_number")
         cancelledAt = row.optionalInt("cancelled_at").map(Date.init(unixSeconds:))
         createdAt = Date(unixSeconds: row.int("created_at"))
+        version = row.int("version")
+        chargeBlocked = row.optionalString("charge_blocked")
     }
 
     var cycle: BillingCycle { plan.cycle }
@@ -132,36 +138,52 @@ struct SubscriptionRepository {
             [.text(id), .text(userID), .text(planID), .text(customerKey), .int(now.unixSeconds), .int(now.unixSeconds)])
     }
 
-    func changePlan(id: String, planID: String, now: Date) throws {
-        try connection.execute("UPDATE subscriptions SET plan_id = ?, updated_at = ? WHERE id = ?", [.text(planID), .int(now.unixSeconds), .text(id)])
+    /// Writes the billing state and dates if the row is still at the version `s` was read at; false means someone else
+    /// changed it first (re-read and decide again).
+    func saveState(_ s: Subscription, now: Date) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE subscriptions SET status = ?, anchor_at = ?, current_period = ?, start_date = ?, end_date = ?, next_billing_date = ?,
+            cancel_at_period_end = ?, failed_attempts = ?, retry_immediately = ?, cancelled_at = ?, updated_at = ?, version = version + 1
+            WHERE id = ? AND version = ?
+            """,
+            [.text(s.status.rawValue), .optional(s.anchor.map { Int($0.unixSeconds) }), .int(Int64(s.currentPeriod)),
+             .optional(s.startDate.map { Int($0.unixSeconds) }), .optional(s.endDate.map { Int($0.unixSeconds) }),
+             .optional(s.nextBillingDate.map { Int($0.unixSeconds) }), .bool(s.cancelAtPeriodEnd), .int(Int64(s.failedAttempts)),
+             .bool(s.retryImmediately), .optional(s.cancelledAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds), .text(s.id),
+             .int(Int64(s.version))]) == 1
     }
 
-    /// Writes the billing state and dates. `expectedStatus` guards against a concurrent change: 0 rows means someone else moved it.
-    @discardableResult
-    func saveState(_ s: Subscription, now: Date, expectedStatus: SubscriptionStatus? = nil, expectedPeriod: Int? = nil) throws -> Bool {
-        var sql = """
-            UPDATE subscriptions SET status = ?, anchor_at = ?, current_period = ?, start_date = ?, end_date = ?, next_billing_date = ?,
-            cancel_at_period_end = ?, failed_attempts = ?, retry_immediately = ?, cancelled_at = ?, updated_at = ? WHERE id = ?
-            """
-        var parameters: [SQLValue] = [.text(s.status.rawValue), .optional(s.anchor.map { Int($0.unixSeconds) }), .int(Int64(s.currentPeriod)),
-                                      .optional(s.startDate.map { Int($0.unixSeconds) }), .optional(s.endDate.map { Int($0.unixSeconds) }),
-                                      .optional(s.nextBillingDate.map { Int($0.unixSeconds) }), .bool(s.cancelAtPeriodEnd),
-                                      .int(Int64(s.failedAttempts)), .bool(s.retryImmediately), .optional(s.cancelledAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds),
-                                      .text(s.id)]
-        if let expectedStatus {
-            sql += " AND status = ?"
-            parameters.append(.text(expectedStatus.rawValue))
-        }
-        if let expectedPeriod {
-            sql += " AND current_period = ?"
-            parameters.append(.int(Int64(expectedPeriod)))
-        }
-        return try connection.execute(sql, parameters) == 1
+    /// Moves a PENDING subscription to another plan; false if it is no longer PENDING at the version read.
+    func switchPendingPlan(_ s: Subscription, to planID: String, now: Date) throws -> Bool {
+        try connection.execute(
+            "UPDATE subscriptions SET plan_id = ?, updated_at = ?, version = version + 1 WHERE id = ? AND status = 'PENDING' AND version = ?",
+            [.text(planID), .int(now.unixSeconds), .text(s.id), .int(Int64(s.version))]) == 1
+    }
+
+    /// Activation serves the paid invoice's plan, whatever the subscription pointed at meanwhile.
+    func setPlan(id: String, planID: String) throws {
+        try connection.execute("UPDATE subscriptions SET plan_id = ? WHERE id = ?", [.text(planID), .text(id)])
+    }
+
+    /// Serializes settlements and customer actions on one subscription within a transaction (PostgreSQL row lock; SQLite
+    /// transactions already hold the database's write lock).
+    func lock(id: String) throws {
+        guard connection.dialect == .postgres else { return }
+        try connection.execute("SELECT id FROM subscriptions WHERE id = ? FOR UPDATE", [.text(id)])
+    }
+
+    func setChargeBlocked(id: String, reason: String?, now: Date) throws {
+        try connection.execute("UPDATE subscriptions SET charge_blocked = ?, updated_at = ? WHERE id = ? AND charge_blocked IS DISTINCT FROM ?",
+                               [.optional(reason), .int(now.unixSeconds), .text(id), .optional(reason)])
     }
 
     func saveCard(id: String, sealedBillingKey: String?, digest: String?, company: String?, number: String?, now: Date) throws {
         try connection.execute(
-            "UPDATE subscriptions SET billing_key_sealed = ?, billing_key_digest = ?, card_company = ?, card_number = ?, updated_at = ? WHERE id = ?",
+            """
+            UPDATE subscriptions SET billing_key_sealed = ?, billing_key_digest = ?, card_company = ?, card_number = ?, charge_blocked = NULL,
+            updated_at = ?, version = version + 1 WHERE id = ?
+            """,
             [.optional(sealedBillingKey), .optional(digest), .optional(company), .optional(number), .int(now.unixSeconds), .text(id)])
     }
 

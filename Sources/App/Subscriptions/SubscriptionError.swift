@@ -15,6 +15,12 @@ enum SubscriptionError: Error, Equatable {
     case tossRefused(code: String, message: String)
     case pgUnavailable(code: String)
     case chargeDeclined(code: String, message: String)
+    /// The order's invoice was voided (the customer chose another plan): confirming it would pay for nothing.
+    case orderVoid
+    /// Another payment of the same invoice is waiting for Toss's answer.
+    case paymentInProgress
+    /// Toss approved this payment for a period already paid by another: gudok refunded it.
+    case duplicateRefunded
 
     var httpError: HTTPError {
         switch self {
@@ -34,6 +40,12 @@ enum SubscriptionError: Error, Equatable {
         case .pgUnavailable(let code):
             HTTPError(502, code: "PG_UNAVAILABLE", message: "결제사 응답을 받지 못했습니다 (\(code)). 결제 결과를 확인한 뒤 자동으로 반영합니다.")
         case .chargeDeclined(let code, let message): HTTPError(400, code: code, message: "카드는 등록되었지만 결제가 거절되었습니다: \(message)")
+        case .orderVoid:
+            HTTPError(409, code: "ORDER_VOID", message: "요금제가 바뀌어 더 이상 유효하지 않은 주문입니다. 새 요금제로 다시 결제해 주세요. 결제되지 않았습니다.")
+        case .paymentInProgress:
+            HTTPError(409, code: "PAYMENT_IN_PROGRESS", message: "이 청구서의 결제를 결제사에서 확인하고 있습니다. 이중 결제는 되지 않으니 잠시 후 다시 확인해 주세요.")
+        case .duplicateRefunded:
+            HTTPError(409, code: "DUPLICATE_PAYMENT_REFUNDED", message: "이미 결제가 끝난 기간이라 이 결제는 자동으로 전액 환불되었습니다.")
         }
     }
 }

@@ -23,7 +23,8 @@ struct SubscriptionService {
 
     // MARK: subscribe
 
-    /// A new PENDING subscription, or the user's existing PENDING one (moved to the chosen plan).
+    /// A new PENDING subscription, or the user's existing PENDING one, moved to the chosen plan: its open invoice is voided
+    /// (an order for it can no longer be confirmed), unless a payment of that invoice is waiting for Toss.
     func subscribe(user: User, planID: String, customerKey: String?) throws -> Subscription {
         if let customerKey, !SubscriptionService.isValidCustomerKey(customerKey) { throw SubscriptionError.invalidCustomerKey }
         return try database.withConnection { connection in
@@ -36,8 +37,9 @@ struct SubscriptionService {
                 let mine = try subscriptions.forUser(user.id)
                 if mine.contains(where: { $0.status == .active || $0.status == .pastDue }) { throw SubscriptionError.alreadySubscribed }
                 if let pending = mine.first(where: { $0.status == .pending }) {
-                    if pending.plan.id != plan.id { try subscriptions.changePlan(id: pending.id, planID: plan.id, now: now) }
-                    return try subscriptions.find(id: pending.id)!
+                    if pending.plan.id != plan.id { try movePendingPlan(pending, to: plan, connection) }
+                    guard let moved = try subscriptions.find(id: pending.id) else { throw SubscriptionError.subscriptionNotFound }
+                    return moved
                 }
                 let key = customerKey ?? SubscriptionService.makeCustomerKey()
                 if customerKey != nil, try subscriptions.find(customerKey: key) != nil { throw SubscriptionError.customerKeyTaken }
@@ -47,46 +49,86 @@ struct SubscriptionService {
                 } catch let error as DatabaseError where error.isUniqueViolation {
                     throw SubscriptionError.customerKeyTaken
                 }
-                return try subscriptions.find(id: id)!
+                guard let created = try subscriptions.find(id: id) else { throw SubscriptionError.subscriptionNotFound }
+                return created
             }
         }
+    }
+
+    private func movePendingPlan(_ pending: Subscription, to plan: Plan, _ connection: DatabaseConnection) throws {
+        let subscriptions = SubscriptionRepository(connection: connection)
+        try subscriptions.lock(id: pending.id)
+        guard let current = try subscriptions.find(id: pending.id), current.status == .pending else { throw SubscriptionError.alreadySubscribed }
+        let invoices = InvoiceRepository(connection: connection)
+        if let open = try invoices.period(subscriptionID: current.id, index: 0), open.status == .open {
+            if try PaymentRepository(connection: connection).inFlight(invoiceID: open.id) != nil { throw SubscriptionError.paymentInProgress }
+            _ = try invoices.void(id: open.id, now: now)
+        }
+        guard try subscriptions.switchPendingPlan(current, to: plan.id, now: now) else { throw SubscriptionError.alreadySubscribed }
     }
 
     // MARK: checkout
 
     struct Checkout {
         let orderID: String
+        let invoiceID: String
         let amount: Int
         let orderName: String
         let customerKey: String
     }
 
-    /// The server-side order for the first period: its id and amount come from here, never from the browser.
+    /// The server-side order for the first period: its id comes from here and its amount from the period's invoice,
+    /// never from the browser.
     func checkout(user: User, subscriptionID: String) throws -> Checkout {
-        try database.withConnection { connection in
-            guard let subscription = try SubscriptionRepository(connection: connection).find(id: subscriptionID, userID: user.id) else {
-                throw SubscriptionError.subscriptionNotFound
+        guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscriptionID, userID: user.id) })
+        else { throw SubscriptionError.subscriptionNotFound }
+        guard subscription.status == .pending else { throw SubscriptionError.notPending }
+        let invoice = try firstInvoice(of: subscription)
+        let orderID = Order.makeID()
+        try database.withConnection { try OrderRepository(connection: $0).insert(orderID: orderID, invoice: invoice, now: now) }
+        return Checkout(orderID: orderID, invoiceID: invoice.id, amount: invoice.total, orderName: invoice.orderName,
+                        customerKey: subscription.customerKey)
+    }
+
+    /// The open invoice of a pending subscription's first period, priced from the plan it is on now. An open invoice left
+    /// from a plan it has since left (a plan change racing its making) is voided and made again.
+    private func firstInvoice(of subscription: Subscription) throws -> Invoice {
+        let invoicing = Invoicing(database: database, services: services)
+        var subscription = subscription
+        for _ in 0..<3 {
+            let invoice = try invoicing.periodInvoice(for: subscription, index: 0, now: now)
+            switch invoice.status {
+            case .paid: throw SubscriptionError.alreadySubscribed
+            case .void, .uncollectible: throw SubscriptionError.notPending
+            case .open: break
             }
-            guard subscription.status == .pending else { throw SubscriptionError.notPending }
-            let orderID = Order.makeID()
-            let orderName = "\(subscription.plan.name) \(CycleNames.label(subscription.plan.billingCycle)) 구독"
-            try OrderRepository(connection: connection).insert(orderID: orderID, subscriptionID: subscription.id, userID: user.id,
-                                                               amount: subscription.plan.price, orderName: orderName, purpose: "FIRST_PERIOD", now: now)
-            return Checkout(orderID: orderID, amount: subscription.plan.price, orderName: orderName, customerKey: subscription.customerKey)
+            guard invoice.planID != subscription.plan.id else { return invoice }
+            try database.withConnection { connection in
+                try connection.transaction {
+                    try SubscriptionRepository(connection: connection).lock(id: subscription.id)
+                    if try PaymentRepository(connection: connection).inFlight(invoiceID: invoice.id) != nil { throw SubscriptionError.paymentInProgress }
+                    _ = try InvoiceRepository(connection: connection).void(id: invoice.id, now: now)
+                }
+            }
+            guard let fresh = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscription.id) }),
+                  fresh.status == .pending else { throw SubscriptionError.notPending }
+            subscription = fresh
         }
+        throw SubscriptionError.paymentInProgress
     }
 
     // MARK: confirm
 
-    /// Confirms a payment-window payment. Repeating a confirm that succeeded answers the same payment and charges nothing.
+    /// Confirms a payment-window payment. Repeating a confirm that succeeded answers the same payment and charges nothing;
+    /// an order whose invoice was voided or paid otherwise never reaches Toss.
     func confirm(user: User, paymentKey: String, orderID: String, amount: Int) throws -> Payment {
         guard !paymentKey.isEmpty, paymentKey.utf8.count <= 200 else { throw HTTPError.badRequest("payment_key가 올바르지 않습니다.", code: "INVALID_FIELD") }
-        let (order, existing, subscription) = try database.withConnection { connection -> (Order, Payment?, Subscription) in
-            guard let order = try OrderRepository(connection: connection).find(orderID: orderID, userID: user.id),
-                  let subscription = try SubscriptionRepository(connection: connection).find(id: order.subscriptionID) else {
+        let (order, existing, invoice) = try database.withConnection { connection -> (Order, Payment?, Invoice?) in
+            guard let order = try OrderRepository(connection: connection).find(orderID: orderID, userID: user.id) else {
                 throw SubscriptionError.orderNotFound
             }
-            return (order, try PaymentRepository(connection: connection).find(orderID: orderID), subscription)
+            return (order, try PaymentRepository(connection: connection).find(orderID: orderID),
+                    try order.invoiceID.flatMap { try InvoiceRepository(connection: connection).find(id: $0) })
         }
         guard amount == order.amount else { throw SubscriptionError.amountMismatch(expected: order.amount, given: amount) }
         if let existing {
@@ -100,102 +142,67 @@ struct SubscriptionService {
                 break  // a previous confirm got no answer: ask again with the same idempotency key
             }
         } else {
-            // Another order already paid this subscription's first period: do not take money twice.
-            guard subscription.status == .pending else { throw SubscriptionError.alreadySubscribed }
-            try insertFirstPeriodPayment(subscription: subscription, order: order, paymentKey: paymentKey)
+            guard let invoice else { throw SubscriptionError.orderNotFound }
+            switch invoice.status {
+            case .void, .uncollectible: throw SubscriptionError.orderVoid
+            case .paid: throw SubscriptionError.alreadySubscribed
+            case .open: break
+            }
+            try insertCheckoutPayment(order: order, invoice: invoice, paymentKey: paymentKey)
         }
+        let settlement = PaymentSettlement(database: database, services: services, logger: logger, now: now)
         let result = Result { () throws(TossError) in
             try services.toss.confirmPayment(paymentKey: paymentKey, orderId: orderID, amount: amount, idempotencyKey: "confirm-" + orderID)
         }
+        let outcome: ChargeOutcome
         switch result {
         case .success(let answer):
-            return try settleConfirmed(answer, order: order)
+            outcome = try settlement.settle(orderID: orderID, with: answer)
         case .failure(let error):
             switch error.kind {
-            case .alreadyProcessed, .ambiguous:
-                if let answer = try? services.toss.payment(orderId: orderID), answer.status == "DONE", answer.paymentKey == paymentKey {
-                    return try settleConfirmed(answer, order: order)
+            case .alreadyProcessed, .ambiguous, .transient:
+                // Toss may have approved it: only its own record of the order decides; without one the payment stays PENDING.
+                switch Result(catching: { () throws(TossError) in try services.toss.payment(orderId: orderID) }) {
+                case .success(let answer): outcome = try settlement.settle(orderID: orderID, with: answer)
+                case .failure: throw SubscriptionError.pgUnavailable(code: error.code)
                 }
-                if error.kind == .ambiguous { throw SubscriptionError.pgUnavailable(code: error.code) }
-                try failOrder(order, code: error.code, message: error.message)
-                throw SubscriptionError.tossRefused(code: error.code, message: error.message)
-            case .transient:
-                throw SubscriptionError.pgUnavailable(code: error.code)
             case .configuration:
                 logger.error("toss_configuration_error", ["code": .string(error.code), "order_id": .string(orderID)])
                 throw SubscriptionError.pgUnavailable(code: error.code)
             case .declined, .invalidRequest, .notFound:
-                try failOrder(order, code: error.code, message: error.message)
-                throw SubscriptionError.tossRefused(code: error.code, message: error.message)
+                outcome = try settlement.declined(orderID: orderID, code: error.code, message: error.message)
             }
+        }
+        switch outcome {
+        case .charged, .surplus:
+            guard let payment = try database.withConnection({ try PaymentRepository(connection: $0).find(orderID: orderID) }) else {
+                throw SubscriptionError.orderNotFound
+            }
+            if payment.surplus { throw SubscriptionError.duplicateRefunded }
+            return payment
+        case .declined(let code, let message): throw SubscriptionError.tossRefused(code: code, message: message)
+        case .pending(let reason), .blocked(let reason): throw SubscriptionError.pgUnavailable(code: reason)
         }
     }
 
-    private func insertFirstPeriodPayment(subscription: Subscription, order: Order, paymentKey: String) throws {
+    private func insertCheckoutPayment(order: Order, invoice: Invoice, paymentKey: String) throws {
+        guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: order.subscriptionID) }) else {
+            throw SubscriptionError.orderNotFound
+        }
         try database.withConnection { connection in
             let payments = PaymentRepository(connection: connection)
             for _ in 0..<5 {
                 let attempt = (try payments.attempts(subscriptionID: subscription.id, periodIndex: 0).map(\.attempt).max() ?? 0) + 1
                 do {
-                    try payments.insertPending(subscription: subscription, orderID: order.orderID, orderName: order.orderName, amount: order.amount,
-                                               periodIndex: 0, attempt: attempt, paymentKey: paymentKey, now: now)
+                    try payments.insertPending(subscription: subscription, invoiceID: invoice.id, orderID: order.orderID, orderName: order.orderName,
+                                               amount: order.amount, periodIndex: 0, attempt: attempt, paymentKey: paymentKey, now: now)
                     return
                 } catch let error as DatabaseError where error.isUniqueViolation {
                     if try payments.find(orderID: order.orderID) != nil { return }
+                    if try payments.inFlight(invoiceID: invoice.id) != nil { throw SubscriptionError.paymentInProgress }
                 }
             }
             throw DatabaseError(kind: .busy, message: "could not number the payment attempt")
-        }
-    }
-
-    private func settleConfirmed(_ answer: TossPayment, order: Order) throws -> Payment {
-        guard answer.status == "DONE" else {
-            try failOrder(order, code: answer.failure?.code ?? answer.status, message: answer.failure?.message ?? "결제가 승인되지 않았습니다.")
-            throw SubscriptionError.tossRefused(code: answer.failure?.code ?? answer.status, message: answer.failure?.message ?? "결제가 승인되지 않았습니다.")
-        }
-        return try database.withConnection { connection in
-            try connection.transaction {
-                let payments = PaymentRepository(connection: connection)
-                _ = try payments.complete(orderID: order.orderID, paymentKey: answer.paymentKey, method: answer.method,
-                                          paidAt: answer.approvedAt.flatMap { RFC3339.parse($0) } ?? now, receiptURL: answer.receiptURL,
-                                          transactionKey: answer.lastTransactionKey, now: now)
-                try OrderRepository(connection: connection).setStatus(orderID: order.orderID, status: "PAID", now: now)
-                try charger.advance(connection, subscriptionID: order.subscriptionID, periodIndex: 0, now: now)
-                return try payments.find(orderID: order.orderID)!
-            }
-        }
-    }
-
-    /// Reconcile's answer for a checkout payment: DONE completes it, a refusal fails it, anything else waits.
-    func settleLookedUp(_ answer: TossPayment, orderID: String) throws -> ChargeOutcome {
-        guard let order = try database.withConnection({ try OrderRepository(connection: $0).find(orderID: orderID) }) else {
-            return .pending(reason: "ORDER_NOT_FOUND")
-        }
-        switch answer.status {
-        case "DONE", "PARTIAL_CANCELED", "CANCELED":
-            _ = try? settleConfirmed(answer, order: order)
-            return .charged
-        case "ABORTED", "EXPIRED":
-            let code = answer.failure?.code ?? answer.status
-            let message = answer.failure?.message ?? "결제가 승인되지 않았습니다."
-            try failOrder(order, code: code, message: message)
-            return .declined(code: code, message: message)
-        default:
-            return .pending(reason: answer.status)
-        }
-    }
-
-    func expireCheckout(orderID: String) throws {
-        guard let order = try database.withConnection({ try OrderRepository(connection: $0).find(orderID: orderID) }) else { return }
-        try failOrder(order, code: "EXPIRED", message: "결제 승인이 이루어지지 않아 만료되었습니다.")
-    }
-
-    private func failOrder(_ order: Order, code: String, message: String) throws {
-        try database.withConnection { connection in
-            try connection.transaction {
-                _ = try PaymentRepository(connection: connection).fail(orderID: order.orderID, code: code, reason: message, now: now)
-                try OrderRepository(connection: connection).setStatus(orderID: order.orderID, status: "FAILED", code: code, reason: message, now: now)
-            }
         }
     }
 
@@ -208,9 +215,27 @@ struct SubscriptionService {
         }
     }
 
+    /// Whether the first period of the subscription behind `orderID` (or `customerKey`) is paid: the redirect pages say so
+    /// rather than show an error when a reload or a second tab arrives after the payment.
+    func firstPeriodPaid(user: User, orderID: String? = nil, customerKey: String? = nil) -> Bool {
+        (try? database.withConnection { connection -> Bool in
+            let subscriptionID: String?
+            if let orderID {
+                subscriptionID = try OrderRepository(connection: connection).find(orderID: orderID, userID: user.id)?.subscriptionID
+            } else if let customerKey {
+                subscriptionID = try SubscriptionRepository(connection: connection).find(customerKey: customerKey, userID: user.id)?.id
+            } else {
+                subscriptionID = nil
+            }
+            guard let subscriptionID else { return false }
+            return try InvoiceRepository(connection: connection).period(subscriptionID: subscriptionID, index: 0)?.status == .paid
+        }) ?? false
+    }
+
     // MARK: billing key
 
-    /// Issues and seals the billing key. A PENDING subscription is charged for its first period at once; a PAST_DUE one is retried at once.
+    /// Issues and seals the billing key. A PENDING subscription is charged for its first period at once — unless a payment
+    /// of that period is already waiting for Toss, which is settled instead; a PAST_DUE one is retried at once.
     func issueBillingKey(user: User, customerKey: String, authKey: String) throws -> Subscription {
         guard !authKey.isEmpty, authKey.utf8.count <= 300 else { throw HTTPError.badRequest("auth_key가 올바르지 않습니다.", code: "INVALID_FIELD") }
         guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(customerKey: customerKey, userID: user.id) })
@@ -228,41 +253,60 @@ struct SubscriptionService {
         }
         let sealed = services.vault.seal(billing.billingKey, subscriptionID: subscription.id)
         let previous = subscription.sealedBillingKey.flatMap { services.vault.open($0, subscriptionID: subscription.id) }
-        try database.withConnection { connection in
-            try connection.transaction {
+        let status = try database.withConnection { connection in
+            try connection.transaction { () -> SubscriptionStatus in
                 let subscriptions = SubscriptionRepository(connection: connection)
+                try subscriptions.lock(id: subscription.id)
                 try subscriptions.saveCard(id: subscription.id, sealedBillingKey: sealed, digest: services.vault.digest(billing.billingKey),
-                                           company: billing.card?.company,
-                                           number: billing.card?.number, now: now)
-                if var fresh = try subscriptions.find(id: subscription.id), fresh.status == .pastDue,
-                   case .success(let next) = fresh.state.applying(.cardReplaced, dunning: services.dunning) {
-                    fresh.state = next
-                    fresh.refreshDates(calendar: services.calendar, dunning: services.dunning)
-                    try subscriptions.saveState(fresh, now: now, expectedStatus: .pastDue)
+                                           company: billing.card?.company, number: billing.card?.number, now: now)
+                guard let fresh = try subscriptions.find(id: subscription.id) else { throw SubscriptionError.subscriptionNotFound }
+                if fresh.status == .pastDue {
+                    _ = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(.cardReplaced, to: fresh)
                 }
+                return fresh.status
             }
         }
         if let previous, previous != billing.billingKey { try? services.toss.deleteBillingKey(previous) }
         logger.info("billing_key_issued", ["subscription_id": .string(subscription.id)])
-        switch subscription.status {
+        switch status {
         case .pending: try chargeFirstPeriod(subscriptionID: subscription.id)
         case .pastDue: try retryDue(subscriptionID: subscription.id)
         default: break
         }
-        return try database.withConnection { try SubscriptionRepository(connection: $0).find(id: subscription.id)! }
+        guard let updated = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscription.id) }) else {
+            throw SubscriptionError.subscriptionNotFound
+        }
+        return updated
     }
 
     private func chargeFirstPeriod(subscriptionID: String) throws {
-        let attempt = try database.withConnection { connection in
-            let attempts = try PaymentRepository(connection: connection).attempts(subscriptionID: subscriptionID, periodIndex: 0)
-            // An unanswered earlier attempt is re-sent with its own order id rather than starting a second charge.
-            if let unsettled = attempts.first(where: { $0.status == .pending && $0.orderID.hasPrefix("sub-") }) { return unsettled.attempt }
-            return (attempts.map(\.attempt).max() ?? 0) + 1
+        guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscriptionID) }),
+              subscription.status == .pending else { return }
+        let invoice: Invoice
+        do {
+            invoice = try firstInvoice(of: subscription)
+        } catch SubscriptionError.alreadySubscribed {
+            return  // paid meanwhile (a confirm in another tab)
         }
-        switch try charger.charge(subscriptionID: subscriptionID, periodIndex: 0, attempt: attempt, now: now) {
-        case .charged: return
+        let (inFlight, attempts) = try database.withConnection { connection in
+            let payments = PaymentRepository(connection: connection)
+            return (try payments.inFlight(invoiceID: invoice.id), try payments.attempts(subscriptionID: subscriptionID, periodIndex: 0))
+        }
+        let outcome: ChargeOutcome
+        if let inFlight, inFlight.isBillingCharge {
+            // An unanswered charge is re-sent with its own order id and key: Toss answers it once.
+            outcome = try charger.charge(subscriptionID: subscriptionID, periodIndex: 0, attempt: inFlight.attempt, now: now)
+        } else if let inFlight {
+            // The checkout's confirm is waiting for Toss: its answer decides; the card is kept either way.
+            outcome = try charger.lookUp(orderID: inFlight.orderID, reason: "CONFIRM_UNSETTLED", now: now)
+            if case .declined = outcome { return try chargeFirstPeriod(subscriptionID: subscriptionID) }
+        } else {
+            outcome = try charger.charge(subscriptionID: subscriptionID, periodIndex: 0, attempt: (attempts.map(\.attempt).max() ?? 0) + 1, now: now)
+        }
+        switch outcome {
+        case .charged, .surplus: return
         case .declined(let code, let message): throw SubscriptionError.chargeDeclined(code: code, message: message)
-        case .pending(let reason): throw SubscriptionError.pgUnavailable(code: reason)
+        case .pending(let reason), .blocked(let reason): throw SubscriptionError.pgUnavailable(code: reason)
         }
     }
 
@@ -271,42 +315,46 @@ struct SubscriptionService {
         let decision = renewalDecision(state: subscription.state, now: now, calendar: services.calendar, cycle: subscription.cycle,
                                        dunning: services.dunning)
         guard case .charge(let period, let attempt, _) = decision else { return }
-        if case .pending(let reason) = try charger.charge(subscriptionID: subscriptionID, periodIndex: period, attempt: attempt, now: now) {
-            throw SubscriptionError.pgUnavailable(code: reason)
+        switch try charger.charge(subscriptionID: subscriptionID, periodIndex: period, attempt: attempt, now: now) {
+        case .pending(let reason), .blocked(let reason): throw SubscriptionError.pgUnavailable(code: reason)
+        case .charged, .declined, .surplus: return
         }
     }
 
     // MARK: cancel and resume
 
+    /// Cancelling is as easy as subscribing: one call. An open invoice the subscription no longer owes becomes VOID; a
+    /// renewal charge still at Toss that turns out approved is refunded (its invoice is void by then).
     func cancel(user: User, subscriptionID: String, atPeriodEnd: Bool) throws -> Subscription {
-        try database.withConnection { connection in
-            try connection.transaction {
-                let subscriptions = SubscriptionRepository(connection: connection)
-                guard var subscription = try subscriptions.find(id: subscriptionID, userID: user.id) else { throw SubscriptionError.subscriptionNotFound }
-                let event: SubscriptionEvent = atPeriodEnd && subscription.status == .active ? .cancelAtPeriodEnd : .cancelNow(at: now)
-                guard subscription.status == .active || subscription.status == .pastDue,
-                      case .success(let next) = subscription.state.applying(event, dunning: services.dunning) else { throw SubscriptionError.notActive }
-                let before = subscription.status
-                subscription.state = next
-                subscription.refreshDates(calendar: services.calendar, dunning: services.dunning)
-                if subscription.status == .cancelled { subscription.endDate = now }
-                guard try subscriptions.saveState(subscription, now: now, expectedStatus: before) else { throw SubscriptionError.notActive }
-                return try subscriptions.find(id: subscription.id)!
-            }
-        }
+        try transition(user: user, subscriptionID: subscriptionID) { subscription in
+            guard subscription.status == .active || subscription.status == .pastDue else { throw SubscriptionError.notActive }
+            return atPeriodEnd && subscription.status == .active ? .cancelAtPeriodEnd : .cancelNow(at: now)
+        } refused: { SubscriptionError.notActive }
     }
 
     func resume(user: User, subscriptionID: String) throws -> Subscription {
+        try transition(user: user, subscriptionID: subscriptionID) { subscription in
+            guard subscription.status == .active, subscription.cancelAtPeriodEnd else { throw SubscriptionError.notCancelling }
+            return .resume
+        } refused: { SubscriptionError.notCancelling }
+    }
+
+    private func transition(user: User, subscriptionID: String, event: (Subscription) throws -> SubscriptionEvent,
+                            refused: () -> SubscriptionError) throws -> Subscription {
         try database.withConnection { connection in
             try connection.transaction {
                 let subscriptions = SubscriptionRepository(connection: connection)
-                guard var subscription = try subscriptions.find(id: subscriptionID, userID: user.id) else { throw SubscriptionError.subscriptionNotFound }
-                guard subscription.status == .active, subscription.cancelAtPeriodEnd,
-                      case .success(let next) = subscription.state.applying(.resume, dunning: services.dunning) else { throw SubscriptionError.notCancelling }
-                subscription.state = next
-                subscription.refreshDates(calendar: services.calendar, dunning: services.dunning)
-                try subscriptions.saveState(subscription, now: now, expectedStatus: .active)
-                return try subscriptions.find(id: subscription.id)!
+                guard let owned = try subscriptions.find(id: subscriptionID, userID: user.id) else { throw SubscriptionError.subscriptionNotFound }
+                try subscriptions.lock(id: owned.id)
+                guard let subscription = try subscriptions.find(id: owned.id) else { throw SubscriptionError.subscriptionNotFound }
+                let lifecycle = SubscriptionLifecycle(connection: connection, services: services, now: now)
+                switch try lifecycle.apply(try event(subscription), to: subscription, adjust: { if $0.status == .cancelled { $0.endDate = now } }) {
+                case .applied:
+                    guard let saved = try subscriptions.find(id: owned.id) else { throw SubscriptionError.subscriptionNotFound }
+                    return saved
+                case .refused, .lostRace, .notFound:
+                    throw refused()
+                }
             }
         }
     }

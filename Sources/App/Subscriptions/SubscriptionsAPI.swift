@@ -65,7 +65,7 @@ enum SubscriptionsAPI {
     }
 
     static func checkoutJSON(_ checkout: SubscriptionService.Checkout, _ exchange: Exchange) -> JSON {
-        ["order_id": .string(checkout.orderID), "amount": .int(checkout.amount), "order_name": .string(checkout.orderName),
+        ["order_id": .string(checkout.orderID), "invoice_id": .string(checkout.invoiceID), "amount": .int(checkout.amount), "order_name": .string(checkout.orderName),
          "customer_key": .string(checkout.customerKey), "client_key": .string(exchange.app.configuration.tossClientKey),
          "success_url": .string(exchange.publicOrigin + "/api/subscriptions/payments/success"),
          "fail_url": .string(exchange.publicOrigin + "/api/subscriptions/payments/fail")]

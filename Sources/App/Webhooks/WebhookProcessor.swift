@@ -57,12 +57,16 @@ struct WebhookProcessor {
         }
         guard answer.orderId == payment.orderID else { return (.ignored, "Toss's order id differs from ours") }
         var settled: String?
-        if payment.status == .pending {
-            // Toss's answer was just fetched: settle from it rather than asking again.
-            switch try PaymentSettlement(database: database, services: services, logger: logger, now: now).settle(payment, with: answer) {
-            case .pending: return (.unchanged, "Toss status \(answer.status)")
-            case .charged: settled = "PENDING → COMPLETED"
-            case .declined: settled = "PENDING → FAILED"
+        // A payment waiting for its answer, or one recorded as failed that Toss in fact approved, settles from the answer
+        // just fetched (no second lookup).
+        let approved = ["DONE", "PARTIAL_CANCELED", "CANCELED"].contains(answer.status)
+        if payment.status == .pending || (payment.status == .failed && approved) {
+            let before = payment.status.rawValue
+            switch try PaymentSettlement(database: database, services: services, logger: logger, now: now).settle(orderID: payment.orderID, with: answer) {
+            case .pending, .blocked: return (.unchanged, "Toss status \(answer.status)")
+            case .charged: settled = "\(before) → COMPLETED"
+            case .surplus: settled = "\(before) → COMPLETED (surplus approval, refunded)"
+            case .declined: settled = "\(before) → FAILED"
             }
         }
         let (outcome, detail) = try applyRefunds(answer, to: payment.orderID)

@@ -1,0 +1,108 @@
+import Billing
+import Foundation
+import Storage
+
+/// The only writer of `invoices`. Every change of status is compare-and-set on the status it expects.
+struct InvoiceRepository {
+    let connection: DatabaseConnection
+
+    /// What a new invoice freezes: the plan as it is now, the period, the lines.
+    struct Draft {
+        var subscriptionID: String
+        var userID: String
+        var kind: Invoice.Kind = .period
+        var periodIndex: Int
+        var plan: Plan
+        var periodStart: Date?
+        var periodEnd: Date?
+        var lines: [InvoiceLine]
+
+        /// A period of `plan`: one PLAN line at its price.
+        static func period(of subscription: Subscription, plan: Plan, index: Int, start: Date?, end: Date?) -> Draft {
+            Draft(subscriptionID: subscription.id, userID: subscription.userID, periodIndex: index, plan: plan, periodStart: start, periodEnd: end,
+                  lines: [InvoiceLine(kind: .plan, description: "\(plan.name) \(CycleNames.label(plan.billingCycle)) 구독", amount: plan.price)])
+        }
+    }
+
+    func find(id: String) throws -> Invoice? {
+        guard let canonical = Identifier.canonical(id) else { return nil }
+        return try connection.queryOne("SELECT * FROM invoices WHERE id = ?", [.text(canonical)]).map(Invoice.init(row:))
+    }
+
+    /// A user's invoice; another user's id answers nil (404, never 403).
+    func find(id: String, userID: String) throws -> Invoice? {
+        guard let canonical = Identifier.canonical(id) else { return nil }
+        return try connection.queryOne("SELECT * FROM invoices WHERE id = ? AND user_id = ?", [.text(canonical), .text(userID)]).map(Invoice.init(row:))
+    }
+
+    func forUser(_ userID: String, limit: Int = 500) throws -> [Invoice] {
+        try connection.query("SELECT * FROM invoices WHERE user_id = ? ORDER BY created_at DESC, sequence DESC LIMIT ?",
+                             [.text(userID), .int(Int64(limit))]).map(Invoice.init(row:))
+    }
+
+    func forSubscription(_ subscriptionID: String) throws -> [Invoice] {
+        try connection.query("SELECT * FROM invoices WHERE subscription_id = ? ORDER BY period_index DESC, sequence DESC", [.text(subscriptionID)])
+            .map(Invoice.init(row:))
+    }
+
+    /// The period's invoice that is not void (at most one, by the unique index).
+    func period(subscriptionID: String, index: Int) throws -> Invoice? {
+        try connection.queryOne("SELECT * FROM invoices WHERE subscription_id = ? AND period_index = ? AND kind = 'PERIOD' AND status <> 'VOID'",
+                                [.text(subscriptionID), .int(Int64(index))]).map(Invoice.init(row:))
+    }
+
+    /// Inserts a new invoice with the next number. Call inside a transaction: on SQLite the number is read from the table.
+    /// A unique violation means another writer made this period's invoice first.
+    func insert(_ draft: Draft, now: Date, zone: TimeZone, status: InvoiceStatus = .open, paidPaymentID: String? = nil,
+                paidAt: Date? = nil) throws -> Invoice {
+        let sequence: Int
+        switch connection.dialect {
+        case .postgres: sequence = try connection.queryOne("SELECT nextval('invoice_sequence') AS n", [])?.int("n") ?? 0
+        case .sqlite: sequence = try connection.queryOne("SELECT COALESCE(MAX(sequence), 0) + 1 AS n FROM invoices", [])?.int("n") ?? 1
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let number = InvoiceNumber.format(year: calendar.component(.year, from: now), sequence: sequence)
+        let totals = InvoiceTotals(lines: draft.lines)
+        let id = Identifier.make()
+        try connection.execute(
+            """
+            INSERT INTO invoices (id, sequence, number, subscription_id, user_id, kind, period_index, plan_id, plan_name, plan_price, billing_cycle,
+            period_start, period_end, lines, subtotal, discount, total, supply_amount, vat, status, paid_payment_id, paid_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(id), .int(Int64(sequence)), .text(number), .text(draft.subscriptionID), .text(draft.userID), .text(draft.kind.rawValue),
+             .int(Int64(draft.periodIndex)), .text(draft.plan.id), .text(draft.plan.name), .int(Int64(draft.plan.price)), .text(draft.plan.billingCycle),
+             .optional(draft.periodStart.map { Int($0.unixSeconds) }), .optional(draft.periodEnd.map { Int($0.unixSeconds) }),
+             .text(Invoice.encodeLines(draft.lines)), .int(Int64(totals.subtotal)), .int(Int64(totals.discount)), .int(Int64(totals.total)),
+             .int(Int64(totals.supplyAmount)), .int(Int64(totals.vat)), .text(status.rawValue), .optional(paidPaymentID),
+             .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds), .int(now.unixSeconds)])
+        guard let invoice = try find(id: id) else { throw DatabaseError(kind: .other, message: "invoice \(id) vanished after insert") }
+        return invoice
+    }
+
+    /// OPEN → PAID by `paymentID`. False: the invoice was paid by someone else, voided or given up on first. Period dates
+    /// unknown when the invoice was made (the first period starts when it is paid) are filled in.
+    func markPaid(id: String, paymentID: String, paidAt: Date, periodStart: Date?, periodEnd: Date?, now: Date) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE invoices SET status = 'PAID', paid_payment_id = ?, paid_at = ?, period_start = COALESCE(period_start, ?),
+            period_end = COALESCE(period_end, ?), version = version + 1, updated_at = ? WHERE id = ? AND status = 'OPEN'
+            """,
+            [.text(paymentID), .int(paidAt.unixSeconds), .optional(periodStart.map { Int($0.unixSeconds) }),
+             .optional(periodEnd.map { Int($0.unixSeconds) }), .int(now.unixSeconds), .text(id)]) == 1
+    }
+
+    /// OPEN → VOID for one invoice (the customer chose another plan before paying).
+    func void(id: String, now: Date) throws -> Bool {
+        try connection.execute("UPDATE invoices SET status = 'VOID', version = version + 1, updated_at = ? WHERE id = ? AND status = 'OPEN'",
+                               [.int(now.unixSeconds), .text(id)]) == 1
+    }
+
+    /// Every OPEN invoice of a subscription → `status` (VOID when it ended, UNCOLLECTIBLE when dunning gave up).
+    @discardableResult
+    func closeOpen(subscriptionID: String, as status: InvoiceStatus, now: Date) throws -> Int {
+        try connection.execute("UPDATE invoices SET status = ?, version = version + 1, updated_at = ? WHERE subscription_id = ? AND status = 'OPEN'",
+                               [.text(status.rawValue), .int(now.unixSeconds), .text(subscriptionID)])
+    }
+}

@@ -1,0 +1,29 @@
+import Billing
+import Foundation
+import Storage
+
+/// Makes the invoices that charges pay: one per (subscription, period), frozen from the plan when made.
+struct Invoicing {
+    let database: Database
+    let services: Services
+
+    /// The period's invoice; made now from the subscription's current plan if the period has none. A concurrent maker
+    /// loses on the unique index and reads the winner's.
+    func periodInvoice(for subscription: Subscription, index: Int, now: Date) throws -> Invoice {
+        try database.withConnection { connection in
+            let invoices = InvoiceRepository(connection: connection)
+            if let existing = try invoices.period(subscriptionID: subscription.id, index: index) { return existing }
+            let dates = subscription.anchor.map { anchor in
+                (services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index),
+                 services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index + 1))
+            }
+            let draft = InvoiceRepository.Draft.period(of: subscription, plan: subscription.plan, index: index, start: dates?.0, end: dates?.1)
+            do {
+                return try connection.transaction { try invoices.insert(draft, now: now, zone: services.calendar.timeZone) }
+            } catch let error as DatabaseError where error.isUniqueViolation {
+                guard let winner = try invoices.period(subscriptionID: subscription.id, index: index) else { throw error }
+                return winner
+            }
+        }
+    }
+}
