@@ -527,10 +527,10 @@ class World:
             delta = timedelta(0)
         elif roll < 0.35:
             delta = timedelta(hours=self.rng.randint(1, 23))
-        elif roll < 0.75:
+        elif roll < 0.8:
             delta = timedelta(days=self.rng.randint(1, 6), hours=self.rng.randint(0, 5))
         else:
-            delta = timedelta(days=self.rng.choice([10, 14, 20, 29, 31, 35, 45]))
+            delta = timedelta(days=self.rng.choice([10, 14, 20, 31]))
         if delta:
             self.set_clock(self.now + delta)
         self.say(f"bill --now T -> {self.bill()}")
@@ -565,7 +565,7 @@ class World:
 
     def act_fault(self) -> None:
         rng = self.rng
-        steps = rng.randint(1, 5)
+        steps = rng.randint(2, 6)
         kind = rng.choice(["confirm", "charge", "latency", "lookups-down", "decline", "cancel", "anything"])
         if kind == "confirm":
             rule = {"match": {"path": "/v1/payments/confirm"}, "action": rng.choice(["timeout", "reset", "error"]),
@@ -610,15 +610,15 @@ class World:
         for self.step in range(1, steps + 1):
             self.expire_faults()
             roll = self.rng.random()
-            if roll < 0.62:
+            if roll < 0.6:
                 self.customer_step(self.rng.choice(self.customers))
-            elif roll < 0.75:
+            elif roll < 0.72:
                 self.actions["bill"] += 1
                 self.act_bill()
-            elif roll < 0.82:
+            elif roll < 0.79:
                 self.actions["reconcile"] += 1
                 self.act_reconcile()
-            elif roll < 0.90:
+            elif roll < 0.86:
                 self.actions["webhook"] += 1
                 self.act_webhook()
             elif len(self.faults) < MAX_ACTIVE_FAULTS:

@@ -55,8 +55,7 @@ enum MigrateCommand {
         let applied = try Migrator(database: database).migrate()
         print(applied.isEmpty ? "schema is up to date" : "applied migrations: " + applied.map { "\($0.version) (\($0.name))" }.joined(separator: ", "))
         // Data written before a migration (payments before invoices) is brought into the new shape; a no-op when there is none.
-        let backfilled = try Runtime.start().application.backfillInvoices(now: Date())
-        print("invoice backfill: \(backfilled)")
+        if let backfilled = try Runtime.start().application.backfillInvoices(now: Date()) { print("invoice backfill: \(backfilled)") }
         return 0
     }
 }

@@ -12,7 +12,7 @@ final class TossDecodingTests: XCTestCase {
             card: TossCard(issuerCode: "61", number: "43301234****123*", cardType: "신용", ownerType: "개인",
                            approveNo: "00000000", company: "현대"),
             receiptURL: "https://dashboard.tosspayments.com/sales-slip?transactionId=KAgfjGxIqVVXDxOiSW1wUnRWBS1dszn3DKcuhpm7mQlKP0iOdgPCKmwEdYglIHX&ref=PX",
-            cancels: [], failure: nil))
+            cancels: [], failure: nil, vat: 455, suppliedAmount: 4455))
     }
 
     func testAmountsMayBeNumericStrings() throws {

@@ -217,9 +217,10 @@ extension Application {
         return summary
     }
 
-    /// Invoices for payments and orders made before invoices existed; a summary line for the command.
+    /// Invoices for payments and orders made before invoices existed; a summary line for the command, nil when there were none.
     @discardableResult
-    public func backfillInvoices(now: Date) throws -> String {
-        try InvoiceBackfill.run(database: database, calendar: services.calendar, now: now).description
+    public func backfillInvoices(now: Date) throws -> String? {
+        let summary = try InvoiceBackfill.run(database: database, calendar: services.calendar, now: now)
+        return summary.isEmpty ? nil : summary.description
     }
 }

@@ -13,6 +13,7 @@ enum InvoiceBackfill {
         var orders = 0
         var surplus = 0
         var description: String { "invoices=\(invoices) payments=\(payments) orders=\(orders) surplus=\(surplus)" }
+        var isEmpty: Bool { invoices == 0 && payments == 0 && orders == 0 }
     }
 
     static func run(database: Database, calendar: BillingCalendar, now: Date) throws -> Summary {
