@@ -326,9 +326,39 @@ class World:
     def confirm(self, c: Customer, order: dict, what: str = "confirm") -> None:
         via = "api" if self.rng.random() < 0.6 else "redirect"
         expect_void = order["void"] and not order["attempted"]
+        if self.rng.random() < 0.22:
+            self.fault_this_confirm(order)
         order["attempted"] = True
         response = self.send_confirm(c, order, via, amount_as_text=self.rng.random() < 0.3)
         self.judge_confirm(c, order, via, response, expect_void, what)
+
+    def fault_this_confirm(self, order: dict) -> None:
+        """This confirm gets no (usable) answer from Toss, executed there or not; sometimes its lookups fail too."""
+        rule = {"match": {"orderId": order["order_id"], "path": "/v1/payments/confirm"},
+                "action": self.rng.choice(["timeout", "reset", "error"]), "apply": self.rng.random() < 0.5, "count": 1}
+        self.finish_rule(rule)
+        text = f"{rule['action']} apply={rule['apply']}"
+        self.add_fault(rule, steps=1)
+        if self.rng.random() < 0.4:
+            self.add_fault({"match": {"orderId": order["order_id"], "method": "GET"}, "action": "error", "status": 503, "count": -1}, steps=1)
+            text += " + its lookups down"
+        self.say(f"   (this confirm: {text})")
+
+    def fault_this_first_charge(self, customer_key: str) -> None:
+        """The charge billing/issue makes right after issuing the key gets no (usable) answer, or is declined. Rules fire in
+        order: a no-op rule takes the issue call, the second one the charge."""
+        match = {"customerKey": customer_key, "path": "/v1/billing/*", "method": "POST"}
+        rule = {"match": match, "action": self.rng.choice(["timeout", "reset", "error", "decline"]), "apply": self.rng.random() < 0.5, "count": 1}
+        self.finish_rule(rule)
+        self.add_fault({"match": match, "action": "latency", "latencyMs": 0, "count": 1}, steps=1)
+        self.add_fault(rule, steps=1)
+        self.say(f"   (the charge after this issue: {rule['action']} apply={rule['apply']})")
+
+    def finish_rule(self, rule: dict) -> None:
+        if rule["action"] == "timeout":
+            rule["latencyMs"] = self.rng.choice([300, 800, 1500, 2500])
+        if rule["action"] == "error":
+            rule.setdefault("status", self.rng.choice([500, 502, 503]))
 
     def act_checkout(self, c: Customer) -> None:
         roll = self.rng.random()
@@ -397,6 +427,8 @@ class World:
             return
         auth_key, card = self.billing_auth(c, c.current["customer_key"])
         via = "api" if self.rng.random() < 0.7 else "redirect"
+        if c.current["status"] in ("PENDING", "PAST_DUE") and self.rng.random() < 0.25:
+            self.fault_this_first_charge(c.current["customer_key"])
         response = self.send_issue(c, c.current["customer_key"], auth_key, via)
         self.judge_issue(c, via, response, f"register card {card[:4]} ({c.current['status']} {c.current['plan']['plan_type']})")
 
@@ -473,6 +505,8 @@ class World:
         """The renewal charge is in flight (slow or unanswered at Toss, executed there) when the customer cancels."""
         subscription = c.current
         due = datetime.fromisoformat(subscription["next_billing_date"]) if subscription.get("next_billing_date") else None
+        if subscription.get("card") is None:  # a renewal without a card goes to dunning without calling Toss
+            return self.act_card(c)
         if due is None or due - self.now > timedelta(days=40):
             return self.act_cancel(c)
         self.set_clock(max(self.now, due) + timedelta(minutes=self.rng.randint(1, 90)))
@@ -587,10 +621,7 @@ class World:
                     "apply": rng.random() < 0.5, "count": rng.randint(1, 2)}
         else:
             rule = {"match": {}, "action": rng.choice(["error", "reset"]), "apply": rng.random() < 0.5, "count": rng.randint(1, 2)}
-        if rule["action"] == "timeout":
-            rule["latencyMs"] = rng.choice([300, 800, 1500, 2500])
-        if rule["action"] == "error":
-            rule.setdefault("status", rng.choice([500, 502, 503]))
+        self.finish_rule(rule)
         fault_id = self.add_fault(rule, steps)
         self.say(f"fault {fault_id} for {steps} steps: {kind} {json.dumps(rule, ensure_ascii=False)}")
 
