@@ -408,7 +408,7 @@ def test_partial_refunds_down_to_zero_end_cancelled(stack, staff):
     first = refund(staff, payment["id"], amount=3000)
     assert first.status_code == 200, first.text
     assert set(first.json()) == {"id", "subscription_id", "payment_type", "amount", "status", "order_id", "payment_method", "paid_at",
-                                 "failure_code", "failure_reason", "refunded_amount", "receipt_url", "created_at"}
+                                 "failure_code", "failure_reason", "refunded_amount", "receipt_url", "created_at", "invoice_id"}
     assert (first.json()["status"], first.json()["refunded_amount"]) == ("PARTIAL_CANCELLED", 3000)
     second = refund(staff, payment["id"], amount=3000)
     assert (second.json()["status"], second.json()["refunded_amount"]) == ("PARTIAL_CANCELLED", 6000), second.text

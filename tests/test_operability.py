@@ -314,7 +314,7 @@ def test_openapi_documents_the_spec_shapes(openapi):
     assert properties("Subscription") >= {"id", "plan", "status", "customer_key", "start_date", "end_date", "next_billing_date",
                                           "cancel_at_period_end", "card", "created_at"}
     assert properties("Payment") >= {"id", "subscription_id", "payment_type", "amount", "status", "order_id", "payment_method",
-                                     "paid_at", "failure_code", "failure_reason", "refunded_amount", "receipt_url", "created_at"}
+                                     "paid_at", "failure_code", "failure_reason", "refunded_amount", "receipt_url", "created_at", "invoice_id"}
     assert "billing_key" not in json.dumps(schemas).lower().replace("billingissue", ""), "the billing key must never be in an answer"
 
 

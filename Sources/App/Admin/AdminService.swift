@@ -222,10 +222,8 @@ struct AdminService {
                 // Forward only: a webhook may have recorded this refund first.
                 let refunded = max(current.refundedAmount, settled.refunded)
                 let status: PaymentStatus = refunded >= current.amount ? .cancelled : (refunded > 0 ? .partialCancelled : current.status)
-                try connection.execute(
-                    "UPDATE payments SET status = ?, refunded_amount = ?, toss_status = ?, last_transaction_key = COALESCE(?, last_transaction_key), updated_at = ? WHERE id = ?",
-                    [.text(status.rawValue), .int(Int64(refunded)), .text(answer.status), .optional(answer.lastTransactionKey), .int(now.unixSeconds),
-                     .text(current.id)])
+                _ = try payments.recordRefund(id: current.id, refunded: refunded, tossStatus: answer.status, transactionKey: answer.lastTransactionKey,
+                                              now: now)
                 let recorded = try audit.entries(for: [("payment", current.id)]).contains { $0.after?["idempotency_key"]?.stringValue == key }
                 if !recorded {
                     try audit.record(actorID: actor.id, action: "payment.refund", objectType: "payment", objectID: current.id,

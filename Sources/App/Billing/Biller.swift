@@ -17,6 +17,8 @@ public struct BillingPassSummary: Sendable, Equatable, CustomStringConvertible {
 public final class Biller: @unchecked Sendable {
     /// A claim outlives the longest charge (60 s) with retries; a crashed process's claims are taken back at once on the same host.
     static let claimLease: TimeInterval = 600
+    /// A renewal charge Toss does not know this long after it was written was never sent (the client gives up after 60 s).
+    static let unsentAfter: TimeInterval = 180
 
     let database: Database
     let services: Services
@@ -107,11 +109,15 @@ public final class Biller: @unchecked Sendable {
                 case .expire:
                     // A renewal charge still at Toss settles first: if it went through, that period was paid for and is served.
                     if let unsettled = try unsettledCharge(of: subscription) {
-                        if case .pending = try charger.lookUp(orderID: unsettled.orderID, reason: "EXPIRY_WAITS", now: now) {
-                            count { $0.pending += 1 }
-                            return
+                        guard case .pending(let reason) = try charger.lookUp(orderID: unsettled.orderID, reason: "EXPIRY_WAITS", now: now) else { continue }
+                        // Toss never received it, and nothing will send it again (this pass holds the claim): it was not charged.
+                        if reason == "NOT_FOUND_AT_TOSS", now.timeIntervalSince(unsettled.createdAt) > Biller.unsentAfter {
+                            _ = try PaymentSettlement(database: database, services: services, logger: logger, now: now)
+                                .declined(orderID: unsettled.orderID, code: "NOT_SENT", message: "결제 요청이 결제사에 전달되지 않아 청구되지 않았습니다.")
+                            continue
                         }
-                        continue
+                        count { $0.pending += 1 }
+                        return
                     }
                     guard try transition(.periodEndReachedWithCancel, subscription, now: now) else { continue }
                     count { $0.expired += 1 }

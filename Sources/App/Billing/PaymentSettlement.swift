@@ -39,23 +39,30 @@ struct PaymentSettlement {
         let result = try database.withConnection { connection in
             try connection.transaction { () -> ApprovalResult in
                 let payments = PaymentRepository(connection: connection)
-                guard let first = try payments.find(orderID: orderID) else { return .unknownOrder }
-                try SubscriptionRepository(connection: connection).lock(id: first.subscriptionID)
-                guard let payment = try payments.find(orderID: orderID) else { return .unknownOrder }
+                guard var payment = try payments.find(orderID: orderID) else { return .unknownOrder }
+                if connection.dialect == .postgres {
+                    // SQLite's write transaction already excludes other writers; PostgreSQL reads again under the row lock.
+                    try SubscriptionRepository(connection: connection).lock(id: payment.subscriptionID)
+                    guard let locked = try payments.find(orderID: orderID) else { return .unknownOrder }
+                    payment = locked
+                }
                 switch payment.status {
                 case .completed, .cancelled, .partialCancelled:
                     return payment.surplus ? .surplus(payment) : .alreadySettled
                 case .pending, .failed:
                     break
                 }
-                let paysInvoice = try payInvoice(for: payment, paidAt: paidAt, connection)
+                let invoice = try payInvoice(for: payment, paidAt: paidAt, connection)
                 guard try payments.complete(orderID: orderID, paymentKey: answer.paymentKey, method: answer.method, paidAt: paidAt,
                                             receiptURL: answer.receiptURL, transactionKey: answer.lastTransactionKey, vat: answer.vat,
-                                            suppliedAmount: answer.suppliedAmount, surplus: !paysInvoice, now: now)
+                                            suppliedAmount: answer.suppliedAmount, surplus: invoice == nil, now: now)
                 else { return .alreadySettled }
-                try OrderRepository(connection: connection).setStatus(orderID: orderID, status: "PAID", now: now)
-                guard let settled = try payments.find(orderID: orderID) else { return .unknownOrder }
-                return paysInvoice ? .paid(settled) : .surplus(settled)
+                if !payment.isBillingCharge { try OrderRepository(connection: connection).setStatus(orderID: orderID, status: "PAID", now: now) }
+                payment.status = .completed
+                payment.paymentKey = answer.paymentKey
+                payment.surplus = invoice == nil
+                guard let invoice else { return .surplus(payment) }
+                return .paid(payment, invoice)
             }
         }
         switch result {
@@ -63,8 +70,8 @@ struct PaymentSettlement {
             return .pending(reason: "ORDER_NOT_FOUND")
         case .alreadySettled:
             return .charged
-        case .paid(let payment):
-            checkVAT(payment)
+        case .paid(let payment, let invoice):
+            checkVAT(invoice, tossVAT: answer.vat, amount: answer.totalAmount, paymentID: payment.id)
             logger.info("charge", ["order_id": .string(orderID), "outcome": "charged", "amount": .int(answer.totalAmount)])
             return .charged
         case .surplus(let payment):
@@ -78,20 +85,20 @@ struct PaymentSettlement {
     private enum ApprovalResult {
         case unknownOrder
         case alreadySettled
-        case paid(Payment)
+        case paid(Payment, Invoice)
         case surplus(Payment)
     }
 
-    /// Marks the payment's invoice PAID and moves the subscription on from it, if both can take it. False: the approval
-    /// is a surplus.
-    private func payInvoice(for payment: Payment, paidAt: Date, _ connection: DatabaseConnection) throws -> Bool {
+    /// Marks the payment's invoice PAID and moves the subscription on from it, if both can take it; answers the invoice
+    /// paid. nil: the approval is a surplus.
+    private func payInvoice(for payment: Payment, paidAt: Date, _ connection: DatabaseConnection) throws -> Invoice? {
         let invoices = InvoiceRepository(connection: connection)
         let subscriptions = SubscriptionRepository(connection: connection)
         guard let invoiceID = payment.invoiceID, let invoice = try invoices.find(id: invoiceID), invoice.status == .open,
-              let subscription = try subscriptions.find(id: payment.subscriptionID) else { return false }
+              let subscription = try subscriptions.find(id: payment.subscriptionID) else { return nil }
         let firstPeriod = subscription.status == .pending && invoice.periodIndex == 0
         let event: SubscriptionEvent = firstPeriod ? .firstPaymentSucceeded(at: paidAt) : .renewalSucceeded(periodIndex: invoice.periodIndex)
-        guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return false }
+        guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return nil }
         var served = subscription
         if firstPeriod, served.plan.id != invoice.planID, let plan = try PlanRepository(connection: connection).find(id: invoice.planID) {
             // Activation serves the plan that was paid for, never the one the subscription points at now.
@@ -101,23 +108,21 @@ struct PaymentSettlement {
         let anchor = firstPeriod ? paidAt : subscription.anchor
         let period = anchor.map { services.calendar.period(anchor: $0, cycle: served.cycle, index: invoice.periodIndex) }
         guard try invoices.markPaid(id: invoice.id, paymentID: payment.id, paidAt: paidAt, periodStart: period?.start, periodEnd: period?.end,
-                                    now: now) else { return false }
+                                    now: now) else { return nil }
         // The subscription row is locked, so the transition cannot lose a race; if it does, nothing of this is kept.
         guard case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(event, to: served) else {
             throw SettlementError.subscriptionMoved(subscription.id)
         }
-        return true
+        return invoice
     }
 
     enum SettlementError: Error { case subscriptionMoved(String) }
 
     /// Toss's VAT split should be the invoice's; a difference is logged for the operator (and shown in /metrics).
-    private func checkVAT(_ payment: Payment) {
-        guard let tossVAT = payment.tossVAT, let invoiceID = payment.invoiceID,
-              let invoice = try? database.withConnection({ try InvoiceRepository(connection: $0).find(id: invoiceID) }),
-              tossVAT != invoice.vat || payment.amount != invoice.total else { return }
-        logger.warning("vat_mismatch", ["payment_id": .string(payment.id), "invoice_id": .string(invoiceID), "invoice_vat": .int(invoice.vat),
-                                        "toss_vat": .int(tossVAT), "invoice_total": .int(invoice.total), "amount": .int(payment.amount)])
+    private func checkVAT(_ invoice: Invoice, tossVAT: Int?, amount: Int, paymentID: String) {
+        guard let tossVAT, tossVAT != invoice.vat || amount != invoice.total else { return }
+        logger.warning("vat_mismatch", ["payment_id": .string(paymentID), "invoice_id": .string(invoice.id), "invoice_vat": .int(invoice.vat),
+                                        "toss_vat": .int(tossVAT), "invoice_total": .int(invoice.total), "amount": .int(amount)])
     }
 
     // MARK: refusals

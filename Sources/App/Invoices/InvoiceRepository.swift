@@ -65,11 +65,11 @@ struct InvoiceRepository {
         let number = InvoiceNumber.format(year: calendar.component(.year, from: now), sequence: sequence)
         let totals = InvoiceTotals(lines: draft.lines)
         let id = Identifier.make()
-        try connection.execute(
+        let inserted = try connection.query(
             """
             INSERT INTO invoices (id, sequence, number, subscription_id, user_id, kind, period_index, plan_id, plan_name, plan_price, billing_cycle,
             period_start, period_end, lines, subtotal, discount, total, supply_amount, vat, status, paid_payment_id, paid_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
             """,
             [.text(id), .int(Int64(sequence)), .text(number), .text(draft.subscriptionID), .text(draft.userID), .text(draft.kind.rawValue),
              .int(Int64(draft.periodIndex)), .text(draft.plan.id), .text(draft.plan.name), .int(Int64(draft.plan.price)), .text(draft.plan.billingCycle),
@@ -77,8 +77,8 @@ struct InvoiceRepository {
              .text(Invoice.encodeLines(draft.lines)), .int(Int64(totals.subtotal)), .int(Int64(totals.discount)), .int(Int64(totals.total)),
              .int(Int64(totals.supplyAmount)), .int(Int64(totals.vat)), .text(status.rawValue), .optional(paidPaymentID),
              .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds), .int(now.unixSeconds)])
-        guard let invoice = try find(id: id) else { throw DatabaseError(kind: .other, message: "invoice \(id) vanished after insert") }
-        return invoice
+        guard let row = inserted.first else { throw DatabaseError(kind: .other, message: "invoice \(id) not returned by its insert") }
+        return Invoice(row: row)
     }
 
     /// OPEN → PAID by `paymentID`. False: the invoice was paid by someone else, voided or given up on first. Period dates

@@ -156,6 +156,17 @@ struct PaymentRepository {
                              [.int(Int64(limit))]).map(Payment.init(row:))
     }
 
+    /// A status Toss reported (refunds, mostly), applied only if the payment is still as `current` read it.
+    func moveForward(_ current: Payment, to status: PaymentStatus, refunded: Int, tossStatus: String, now: Date) throws -> Bool {
+        try connection.execute(
+            """
+            UPDATE payments SET status = ?, refunded_amount = ?, toss_status = ?, updated_at = ?
+            WHERE id = ? AND status = ? AND refunded_amount = ?
+            """,
+            [.text(status.rawValue), .int(Int64(refunded)), .text(tossStatus), .int(now.unixSeconds), .text(current.id), .text(current.status.rawValue),
+             .int(Int64(current.refundedAmount))]) == 1
+    }
+
     /// Records a refund Toss confirmed, forward only (a webhook may have recorded it first).
     func recordRefund(id: String, refunded: Int, tossStatus: String, transactionKey: String?, now: Date) throws -> Bool {
         try connection.execute(

@@ -91,9 +91,9 @@ struct WebhookProcessor {
                 let forward = WebhookProcessor.rank(target) > WebhookProcessor.rank(current.status)
                     || (target == current.status && refunded > current.refundedAmount)
                 guard forward, current.status != .pending else { return (.unchanged, "already \(current.status.rawValue)") }
-                try connection.execute("UPDATE payments SET status = ?, refunded_amount = ?, toss_status = ?, updated_at = ? WHERE order_id = ?",
-                                       [.text(target.rawValue), .int(Int64(max(refunded, current.refundedAmount))), .text(answer.status),
-                                        .int(now.unixSeconds), .text(orderID)])
+                guard try PaymentRepository(connection: connection).moveForward(current, to: target, refunded: max(refunded, current.refundedAmount),
+                                                                                tossStatus: answer.status, now: now)
+                else { return (.unchanged, "changed meanwhile") }
                 return (.applied, "\(current.status.rawValue) → \(target.rawValue)")
             }
         }
