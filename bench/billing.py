@@ -4,6 +4,10 @@ answering at 0 ms and 50 ms. Prints wall time and charges/s next to the ceiling 
 the same run, and the pass's peak RSS. Part of `make bench`; not a test.
 
     bench/billing.py [--count 10000] [--concurrency 32] [--latencies 0,50] [--databases sqlite,postgres]
+                     [--baseline PATH/TO/OLDER/gudok]
+
+PostgreSQL runs with fsync and synchronous commit on, as in production. With --baseline, every row is measured with that
+binary too (e.g. a release build of the previous commit), back to back on the same machine, and the ratio is printed.
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latencies", default="0,50")
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--baseline", type=Path, help="another gudok binary to measure in the same run")
     args = parser.parse_args()
     release = ROOT / ".build" / "release"
     gudok, sandbox_bin = release / "gudok", release / "toss-sandbox"
@@ -94,33 +99,39 @@ def main() -> int:
         if not binary.exists():
             print(f"{binary} is missing: run `swift build -c release`", file=sys.stderr)
             return 1
-    postgres = PostgresCluster() if "postgres" in args.databases else None
+    binaries = [("gudok", gudok)] + ([("baseline", args.baseline)] if args.baseline else [])
+    postgres = PostgresCluster(durable=True) if "postgres" in args.databases else None
     rows = []
     try:
         for latency in [int(x) for x in args.latencies.split(",")]:
             for db in args.databases.split(","):
-                sandbox = Sandbox([str(sandbox_bin)], ["--latency-ms", str(latency)]).start()
-                stack = BenchStack(gudok, db, sandbox, postgres)
-                try:
-                    anchor = datetime(2030, 1, 10, 9, 0, tzinfo=SEOUL)
-                    made = insert_due_subscriptions(stack, args.count, anchor)
-                    elapsed, result, peak = timed_pass(stack, made[0]["due"], args.concurrency)
-                    assert result["charged"] == args.count, result
-                    rate = result["charged"] / elapsed
-                    ceiling = args.concurrency / (latency / 1000) if latency else None
-                    rows.append((db, latency, args.concurrency, result["charged"], elapsed, rate, ceiling, peak))
-                finally:
-                    stack.close()
-                    sandbox.stop()
+                for label, binary in binaries:
+                    sandbox = Sandbox([str(sandbox_bin)], ["--latency-ms", str(latency)]).start()
+                    stack = BenchStack(binary, db, sandbox, postgres)
+                    try:
+                        anchor = datetime(2030, 1, 10, 9, 0, tzinfo=SEOUL)
+                        made = insert_due_subscriptions(stack, args.count, anchor)
+                        elapsed, result, peak = timed_pass(stack, made[0]["due"], args.concurrency)
+                        assert result["charged"] == args.count, result
+                        rate = result["charged"] / elapsed
+                        ceiling = args.concurrency / (latency / 1000) if latency else None
+                        rows.append((label, db, latency, args.concurrency, result["charged"], elapsed, rate, ceiling, peak))
+                    finally:
+                        stack.close()
+                        sandbox.stop()
     finally:
         if postgres:
             postgres.stop()
     print()
-    print(f"{'database':<10} {'latency':>8} {'conc':>5} {'charged':>8} {'wall s':>8} {'charges/s':>10} {'limit/s':>9} {'of limit':>9} {'peak RSS':>9}")
-    for db, latency, concurrency, charged, elapsed, rate, ceiling, peak in rows:
+    print(f"{'binary':<9} {'database':<10} {'latency':>8} {'conc':>5} {'charged':>8} {'wall s':>8} {'charges/s':>10} {'limit/s':>9} "
+          f"{'of limit':>9} {'peak RSS':>9} {'vs baseline':>11}")
+    baseline = {(db, latency): rate for label, db, latency, _, _, _, rate, _, _ in rows if label == "baseline"}
+    for label, db, latency, concurrency, charged, elapsed, rate, ceiling, peak in rows:
         limit = f"{ceiling:.0f}" if ceiling else "-"
         share = f"{rate / ceiling:.0%}" if ceiling else "-"
-        print(f"{db:<10} {latency:>6}ms {concurrency:>5} {charged:>8} {elapsed:>8.2f} {rate:>10.0f} {limit:>9} {share:>9} {peak / 1024:>7.1f}MB")
+        versus = f"{rate / baseline[(db, latency)]:.0%}" if label == "gudok" and (db, latency) in baseline else "-"
+        print(f"{label:<9} {db:<10} {latency:>6}ms {concurrency:>5} {charged:>8} {elapsed:>8.2f} {rate:>10.0f} {limit:>9} {share:>9} "
+              f"{peak / 1024:>7.1f}MB {versus:>11}")
     print("limit = concurrency / sandbox latency (the most any biller could do); seed's Celery reference: 196/s at 0 ms "
           "(SQLite), 16.7/s at 50 ms (PostgreSQL)")
     return 0

@@ -107,7 +107,9 @@ class PostgresCluster:
     and on the private socket directory.
     """
 
-    def __init__(self):
+    def __init__(self, durable: bool = False):
+        # Tests trade durability for speed; benchmarks measure what production runs (fsync, synchronous commit).
+        self.durable = durable
         self.dir: Path | None = None
         self.port: int | None = None
         self.host = "127.0.0.1"
@@ -141,8 +143,10 @@ class PostgresCluster:
         subprocess.run(self._as_owner(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                                       "-E", "UTF8", "--locale=C", "--no-sync"),
                        check=True, capture_output=True, text=True)
+        durability = ("-c fsync=on -c synchronous_commit=on -c full_page_writes=on" if self.durable
+                      else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
         options = (f"-c listen_addresses={self.host} -p {self.port} -k {self.socket_dir} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+                   f"{durability} -c max_connections=300")
         result = subprocess.run(self._as_owner(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(self.log_path),
                                                "-o", options, "-w", "-t", "60", "start"),
                                 capture_output=True, text=True)

@@ -583,7 +583,6 @@ def test_first_period_is_paid_once(stack, way, fault):
     summary = assert_money_invariant(stack, c.client, c.sid, c.answers)
     assert summary["held"] == c.plan["price"], f"Toss holds {summary['held']} for the first period{c.dump()}"
     assert_every_approval_accounted_for(stack, c.sid, c.key, c.answers)
-    print("\n#####", way.__name__, fault.name, c.dump().replace(chr(10), chr(10) + "  "))
     approved_orders = {p["orderId"] for p in toss_approved(stack, c.key)}
     pending = stack.query(f"SELECT order_id FROM payments WHERE subscription_id = {sql_text(c.sid)} AND status = 'PENDING'")
     assert not [order for [order] in pending if order in approved_orders], (
@@ -804,7 +803,6 @@ def test_a_second_approval_of_a_paid_invoice_is_refunded_and_audited(stack):
         assert len(refunded) == 1, c.dump()
     assert assert_money_invariant(stack, c.client, c.sid, c.answers)["held"] == 9900
     assert_every_approval_accounted_for(stack, c.sid, c.key, c.answers)
-    print("\n##### refund", c.dump().replace(chr(10), chr(10) + "  "))
 
 
 # ---------------------------------------------------------------- invoices

@@ -29,7 +29,9 @@ Along the way every answer is checked: never a 500, every JSON error is {message
 `bill`/`reconcile` exit 0, a re-subscribe while PENDING answers the same subscription on the new plan, and confirming
 an order whose invoice was voided by a plan move (and never sent to Toss) is 409 ORDER_VOID with Toss not called.
 
-A failure reports the seed, the database and the step log. Rerun one case with e.g. `-k "sqlite and 1729"`.
+A failure reports the seed, the database and the step log. Rerun one case with e.g. `-k "sqlite and 1729"` (alone,
+its T starts at the real now instead of where the previous seed left the clock, so calendar details may differ; server
+timing and the two-tabs races make a replay close to, not identical with, the original walk).
 """
 
 from __future__ import annotations
@@ -250,9 +252,9 @@ class World:
         before = c.current if c.current and c.current["status"] == "PENDING" else None
         plans = list(self.plans.values())
         if before and self.rng.random() < 0.8:
-            plan = self.rng.choice([p for p in plans if p["id"] != before["plan"]["id"]])
-        else:
-            plan = self.rng.choice(plans)
+            plans = [p for p in plans if p["id"] != before["plan"]["id"]]
+        # Mostly monthly plans: a yearly one never renews within a walk.
+        plan = self.rng.choices(plans, weights=[1 if p["billing_cycle"] == "YEARLY" else 4 for p in plans])[0]
         response = self.call(c, "POST", "/api/subscriptions/subscribe", json={"plan_id": plan["id"]})
         body = self.expect_api("subscribe", response)
         self.say(f"{c.label} subscribe {plan['plan_type']}"
@@ -503,7 +505,8 @@ class World:
                 self.judge_issue(c, via, answer, "  tab register card")
 
     def act_race_renewal(self, c: Customer) -> None:
-        """The renewal charge is in flight (slow or unanswered at Toss, executed there) when the customer cancels."""
+        """The customer cancels (now or at period end) while the renewal charge is in flight: slow but answered, unanswered
+        but executed at Toss, or unanswered and never executed. Skipped (a card is registered instead) without a card."""
         subscription = c.current
         due = datetime.fromisoformat(subscription["next_billing_date"]) if subscription.get("next_billing_date") else None
         if subscription.get("card") is None:  # a renewal without a card goes to dunning without calling Toss
@@ -511,10 +514,16 @@ class World:
         if due is None or due - self.now > timedelta(days=40):
             return self.act_cancel(c)
         self.set_clock(max(self.now, due) + timedelta(minutes=self.rng.randint(1, 90)))
-        action = self.rng.choice(["latency", "timeout"])
-        latency = self.rng.choice([800, 1500, 2500])
-        self.add_fault({"match": {"customerKey": subscription["customer_key"], "path": "/v1/billing/*", "method": "POST"},
-                        "action": action, "latencyMs": latency, "apply": True, "count": 1}, steps=1)
+        # Slow but answered, or unanswered and executed at Toss, or unanswered and never executed (Toss knows no such order).
+        action, apply = self.rng.choice([("latency", True), ("timeout", True), ("timeout", False), ("reset", True), ("reset", False),
+                                         ("error", True), ("error", False)])
+        rule = {"match": {"customerKey": subscription["customer_key"], "path": "/v1/billing/*", "method": "POST"},
+                "action": action, "apply": apply, "count": 1}
+        self.finish_rule(rule)
+        if action == "latency":
+            rule["latencyMs"] = self.rng.choice([800, 1500, 2500])
+        others = len(self.faults)
+        self.add_fault(rule, steps=1)
         result: dict = {}
 
         def bill() -> None:
@@ -533,8 +542,9 @@ class World:
             raise result["error"]
         body = self.expect_api("cancel during renewal", response)
         outcome = self.brief(response) + (f" {body['subscription']['status']}" if response.status_code == 200 else "")
-        self.say(f"{c.label} renewal charge held ({action} {latency} ms, executed at Toss) + cancel "
-                 f"{'at period end' if at_period_end else 'now'} -> {outcome}; bill: {result.get('out')}")
+        self.say(f"{c.label} renewal charge with fault {action} apply={apply}{' ' + str(rule.get('latencyMs')) + ' ms' if rule.get('latencyMs') else ''}"
+                 f"{f' (behind {others} other active faults)' if others else ''} + cancel {'at period end' if at_period_end else 'now'} "
+                 f"while it is in flight -> {outcome}; bill: {result.get('out')}")
 
     def customer_step(self, c: Customer) -> None:
         self.refresh(c)
@@ -545,7 +555,7 @@ class World:
             options = {"subscribe": 3, "checkout": 7, "card": 3, "reconfirm": 2, "reauthorize": 1, "reissue": 1, "race": 2, "cancel": 1}
         elif status == "ACTIVE":
             options = {"cancel": 4, "resume": 3 if c.current["cancel_at_period_end"] else 1, "card": 2, "reconfirm": 2, "reissue": 1,
-                       "subscribe": 1, "checkout": 1, "race": 2}
+                       "subscribe": 1, "checkout": 1, "race": 4}
         else:  # PAST_DUE (or a status this test does not know: everything must still answer sensibly)
             options = {"card": 5, "cancel": 2, "reissue": 1, "subscribe": 1, "reconfirm": 1}
         action = self.rng.choices(list(options), weights=list(options.values()))[0]

@@ -1,4 +1,4 @@
-/// What an invoice line is for (SPEC §10).
+/// What an invoice line is for.
 public enum InvoiceLineKind: String, Sendable, CaseIterable {
     case plan = "PLAN"
     case proration = "PRORATION"

@@ -194,7 +194,7 @@ public enum Migrations {
             "CREATE INDEX IF NOT EXISTS webhook_events_type ON webhook_events (event_type, received_at)",
             "CREATE INDEX IF NOT EXISTS webhook_events_outcome ON webhook_events (outcome, received_at)",
         ]),
-        // Invoices (SPEC §10): what is owed, frozen when made; every payment pays exactly one. The partial unique indexes
+        // Invoices: what is owed, frozen when made; every payment pays exactly one. The partial unique indexes
         // are the money rules: one invoice per (subscription, period), one payment in flight and one paid per invoice.
         // Existing payments get their invoices from the application's backfill (`gudok migrate` runs it).
         Migration(version: 6, name: "invoices", statements: [

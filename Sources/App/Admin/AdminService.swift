@@ -48,6 +48,7 @@ struct AdminService {
         let row: AdminSubscriptionRow
         let periods: [AdminPeriod]
         let payments: [AdminPaymentRow]
+        let invoices: [Invoice]
         let audit: [AuditEntry]
         let timeline: [AdminTimelineEvent]
     }
@@ -61,7 +62,8 @@ struct AdminService {
             let audit = try AuditLogRepository(connection: connection).entries(for: objects)
             return SubscriptionDetail(row: row, periods: AdminPeriod.periods(of: row.subscription, payments: payments.map(\.payment),
                                                                               calendar: services.calendar),
-                                      payments: payments, audit: audit,
+                                      payments: payments, invoices: try InvoiceRepository(connection: connection).forSubscription(row.subscription.id),
+                                      audit: audit,
                                       timeline: AdminTimelineEvent.timeline(row.subscription, updatedAt: row.updatedAt,
                                                                             payments: payments.map(\.payment), audit: audit))
         }

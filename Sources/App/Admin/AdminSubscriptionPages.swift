@@ -78,9 +78,15 @@ enum AdminSubscriptionPages {
             return """
             <tr data-payment-id="\(e(p.id))"><td><a href="/admin/payments/\(e(p.id))">\(AdminLayout.time(p.createdAt, zone))</a></td>
             <td><code>\(e(p.orderID))</code></td><td>\(p.periodIndex + 1)회차 · \(p.attempt)번째</td><td class="num">\(e(Won.format(p.amount)))</td>
-            <td class="num">\(p.refundedAmount > 0 ? e(Won.format(p.refundedAmount)) : "-")</td><td>\(AdminLayout.paymentBadge(p.status))</td>
+            <td class="num">\(p.refundedAmount > 0 ? e(Won.format(p.refundedAmount)) : "-")</td><td>\(AdminLayout.paymentBadge(p.status))\(p.surplus ? " <span class=\"badge surplus\" title=\"이미 결제된 청구서에 대한 중복 승인: 자동 환불\">중복 승인</span>" : "")</td>
             <td>\(e(p.failureReason ?? ""))</td></tr>
             """
+        }
+        let invoices = detail.invoices.map { invoice in
+            "<tr data-invoice-id=\"\(e(invoice.id))\"><td><code>\(e(invoice.number))</code></td><td>\(invoice.periodIndex + 1)회차</td>"
+                + "<td>\(e(invoice.planName))</td><td class=\"num\">\(e(Won.format(invoice.total)))</td><td class=\"num\">\(e(Won.format(invoice.vat)))</td>"
+                + "<td><span class=\"badge invoice-\(e(invoice.status.rawValue))\">\(e(invoice.status.koreanLabel))</span></td>"
+                + "<td>\(AdminLayout.time(invoice.paidAt, zone))</td></tr>"
         }
         let timeline = detail.timeline.map { event in
             "<li data-kind=\"\(e(event.kind))\">\(AdminLayout.time(event.at, zone)) — \(e(event.text))</li>"
@@ -112,6 +118,9 @@ enum AdminSubscriptionPages {
         <p class="muted">기간은 기준일에서 매번 다시 계산합니다 (\(e(CycleNames.label(s.plan.billingCycle))), 월말은 그 달의 마지막 날).</p>
         \(AdminLayout.table(id: "periods", head: "<th>회차</th><th>시작</th><th>끝 (다음 결제일)</th><th>결제</th>", rows: Array(periods), columns: 4,
                             empty: "아직 시작되지 않은 구독입니다."))
+        <h2>청구서</h2>
+        \(AdminLayout.table(id: "subscription-invoices", head: "<th>번호</th><th>회차</th><th>요금제</th><th class=\"num\">합계</th><th class=\"num\">부가세</th><th>상태</th><th>결제일</th>",
+                            rows: invoices, columns: 7, empty: "청구서가 없습니다."))
         <h2>결제 내역</h2>
         \(AdminLayout.table(id: "subscription-payments", head: "<th>일시</th><th>주문번호</th><th>회차</th><th class=\"num\">금액</th><th class=\"num\">환불</th><th>상태</th><th>실패 사유</th>",
                             rows: payments, columns: 7, empty: "결제 내역이 없습니다."))

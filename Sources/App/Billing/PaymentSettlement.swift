@@ -97,7 +97,8 @@ struct PaymentSettlement {
         guard let invoiceID = payment.invoiceID, let invoice = try invoices.find(id: invoiceID), invoice.status == .open,
               let subscription = try subscriptions.find(id: payment.subscriptionID) else { return nil }
         let firstPeriod = subscription.status == .pending && invoice.periodIndex == 0
-        let event: SubscriptionEvent = firstPeriod ? .firstPaymentSucceeded(at: paidAt) : .renewalSucceeded(periodIndex: invoice.periodIndex)
+        // The first period starts when gudok learns of the payment, by its own clock (the test clock, `bill --now`), not Toss's.
+        let event: SubscriptionEvent = firstPeriod ? .firstPaymentSucceeded(at: now) : .renewalSucceeded(periodIndex: invoice.periodIndex)
         guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return nil }
         var served = subscription
         if firstPeriod, served.plan.id != invoice.planID, let plan = try PlanRepository(connection: connection).find(id: invoice.planID) {
@@ -105,7 +106,7 @@ struct PaymentSettlement {
             try subscriptions.setPlan(id: subscription.id, planID: plan.id)
             served.plan = plan
         }
-        let anchor = firstPeriod ? paidAt : subscription.anchor
+        let anchor = firstPeriod ? now : subscription.anchor
         let period = anchor.map { services.calendar.period(anchor: $0, cycle: served.cycle, index: invoice.periodIndex) }
         guard try invoices.markPaid(id: invoice.id, paymentID: payment.id, paidAt: paidAt, periodStart: period?.start, periodEnd: period?.end,
                                     now: now) else { return nil }

@@ -3,7 +3,7 @@ import Foundation
 import Storage
 import Web
 
-/// What one period (or one mid-period change) of a subscription costs, frozen when it was made (SPEC §10).
+/// What one period (or one mid-period change) of a subscription costs, frozen when it was made.
 struct Invoice: Sendable {
     enum Kind: String { case period = "PERIOD", change = "CHANGE" }
 

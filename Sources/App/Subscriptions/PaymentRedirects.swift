@@ -23,7 +23,7 @@ enum PaymentRedirects {
                 case .pgUnavailable, .paymentInProgress:
                     return result(exchange, status: 200, title: "결제 결과를 확인하고 있습니다",
                                   message: "결제사의 응답을 기다리고 있습니다. 이중 결제는 되지 않으며, 결과가 확인되면 자동으로 반영됩니다. 잠시 후 내 구독 화면에서 상태를 확인해 주세요.",
-                                  code: http.code, tone: "info")
+                                  code: "PAYMENT_PENDING", tone: "info")
                 case .orderVoid:
                     return result(exchange, status: http.status, title: "바뀐 요금제로 다시 결제해 주세요", message: http.message, code: http.code)
                 default:
@@ -59,7 +59,7 @@ enum PaymentRedirects {
                     if exchange.subscriptions.firstPeriodPaid(user: user, customerKey: customerKey) { return .redirect(to: "/account?card=1") }
                     return result(exchange, status: 200, title: "카드가 등록되었고 결제 결과를 확인하고 있습니다",
                                   message: "결제사의 응답을 기다리고 있습니다. 이중 결제는 되지 않으며, 결과가 확인되면 자동으로 반영됩니다. 잠시 후 내 구독 화면에서 상태를 확인해 주세요.",
-                                  code: http.code, tone: "info")
+                                  code: "PAYMENT_PENDING", tone: "info")
                 default:
                     // A reload whose authKey Toss already used: the card and the period may well be in place.
                     if exchange.subscriptions.firstPeriodPaid(user: user, customerKey: customerKey) { return .redirect(to: "/account?card=1") }
@@ -86,7 +86,7 @@ enum PaymentRedirects {
         let body = """
         <section class="card narrow payment-result" id="payment-result" data-code="\(e(code))">
         <h1>\(e(title))</h1>
-        <div class="alert \(tone)" role="alert"><p id="failure-message">\(e(message))</p><p class="muted">오류 코드: <code id="failure-code">\(e(code))</code></p></div>
+        <div class="alert \(tone)" role="alert"><p id="failure-message">\(e(message))</p><p class="muted">\(tone == "info" ? "상태" : "오류 코드"): <code id="failure-code">\(e(code))</code></p></div>
         <p><a class="button primary" href="/">요금제 다시 보기</a> <a class="button" href="/account">내 구독</a></p>
         </section>
         """
