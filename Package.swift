@@ -21,22 +21,24 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        .target(name: "FastCGI", dependencies: ["CFastCGI", "Web"]),
-        .target(name: "Web", dependencies: ["CCrypto"]),
+        // The one module that wraps libcrypto.
+        .target(name: "Crypto", dependencies: ["CCrypto"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "Web", "Crypto"]),
+        .target(name: "Web"),
         .target(name: "Billing"),
         .target(name: "Storage", dependencies: ["CSQLite", "CLibPQ"]),
         .target(name: "Toss", dependencies: ["CCurl"]),
-        .target(name: "TossSandbox", dependencies: ["CCrypto"]),
-        .target(name: "App", dependencies: ["Web", "Billing", "Storage", "Toss", "CCrypto"]),
+        .target(name: "TossSandbox", dependencies: ["Crypto"]),
+        .target(name: "App", dependencies: ["Web", "Billing", "Storage", "Toss", "Crypto"]),
         .executableTarget(name: "gudok", dependencies: ["App", "FastCGI", "TossSandbox"]),
         .executableTarget(name: "toss-sandbox", dependencies: ["TossSandbox"]),
 
-        .testTarget(name: "WebTests", dependencies: ["Web"]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "Crypto"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "TossTests", dependencies: ["Toss", "TossSandbox"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Web", "Storage", "Billing"]),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Web"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Web", "Storage", "Billing", "Crypto", "Toss"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "Web", "Crypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The billing calendar of SPEC §8, in one explicit time zone.
+/// The billing calendar (docs/billing.md#calendar), in one explicit time zone.
 ///
 /// Period *k* starts at the anchor plus *k* cycles, at the anchor's wall-clock
 /// time of day, with the day clamped to the target month's last day. Each start

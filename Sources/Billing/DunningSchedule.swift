@@ -1,6 +1,6 @@
 import Foundation
 
-/// When a declined renewal is retried (SPEC §8).
+/// When a declined renewal is retried (docs/billing.md#dunning).
 ///
 /// Attempt 1 is the renewal itself, due at the period's start. Attempt *n* ≥ 2
 /// is due `retryOffsetsInDays[n - 2]` calendar days after that original due

@@ -1,4 +1,4 @@
-/// Where one payment (one charge attempt) stands (SPEC §4).
+/// Where one payment (one charge attempt) stands.
 /// Raw values are the API's and the database's.
 public enum PaymentStatus: String, Sendable, CaseIterable {
     /// Created, or sent to Toss with an outcome not yet known (reconciled later).

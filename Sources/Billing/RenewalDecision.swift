@@ -14,7 +14,7 @@ public enum RenewalDecision: Equatable, Sendable {
     case giveUp
 }
 
-/// What is due for `state` at `now` (SPEC §8).
+/// What is due for `state` at `now` (docs/billing.md#due-query-and-claims).
 ///
 /// ACTIVE: period `currentPeriodIndex + 1` is due at its start; then expire if
 /// cancelling at period end, else charge attempt 1. PAST_DUE: the next attempt

@@ -1,4 +1,4 @@
-/// Where a subscription stands (SPEC §4). Raw values are the API's and the database's.
+/// Where a subscription stands (docs/billing.md#subscription-statuses). Raw values are the API's and the database's.
 public enum SubscriptionStatus: String, Sendable, CaseIterable {
     /// Created; the first period is not paid yet.
     case pending = "PENDING"

@@ -3,7 +3,7 @@ import Foundation
 extension SubscriptionState {
     /// The state after `event`, or why the event does not apply. Pure: no clock, no I/O.
     ///
-    /// Decisions beyond SPEC §8:
+    /// Decisions the rules leave open (docs/billing.md#subscription-statuses):
     /// - Every event on a final status (CANCELLED, EXPIRED, INACTIVE) is `alreadyFinal`.
     /// - `cancelNow` works from PENDING too: abandoning a checkout that never paid.
     /// - `cancelAtPeriodEnd` needs ACTIVE: a PAST_DUE subscription has no paid period

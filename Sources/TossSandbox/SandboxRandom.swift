@@ -1,17 +1,11 @@
 // Unguessable identifiers from OpenSSL's CSPRNG.
 
-import CCrypto
+import Crypto
 import Foundation
 
 enum SandboxRandom {
     static func bytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        let ok = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
-        if ok != 1 {
-            var g = SystemRandomNumberGenerator()
-            for i in 0..<count { out[i] = UInt8.random(in: 0...255, using: &g) }
-        }
-        return out
+        Crypto.randomBytes(count)
     }
 
     private static let alphabet62: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)

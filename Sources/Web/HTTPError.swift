@@ -30,3 +30,9 @@ public struct HTTPError: Error, Sendable, Equatable {
         return response
     }
 }
+
+/// A domain error that knows its HTTP meaning. Services throw these; the one error boundary turns them into an answer,
+/// so no handler converts errors itself.
+public protocol HTTPErrorConvertible: Error {
+    var httpError: HTTPError { get }
+}

@@ -43,7 +43,9 @@ public struct JSONBody: Sendable {
         guard let value = object[field], !value.isNull else { throw missing(field) }
         switch value {
         case .int(let i): return i
-        case .string(let s) where !s.isEmpty && s.utf8.count <= 18 && s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }): return Int(s)!
+        case .string(let s) where !s.isEmpty && s.utf8.count <= 18 && s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }):
+            guard let number = Int(s) else { throw wrongType(field, "정수 또는 숫자 문자열") }
+            return number
         default: throw wrongType(field, "정수 또는 숫자 문자열")
         }
     }

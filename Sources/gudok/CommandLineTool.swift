@@ -19,7 +19,7 @@ enum CommandLineTool {
       clock        show or move the test clock (GUDOK_TEST_CLOCK=1)
       toss-sandbox run the offline Toss Payments simulator
 
-    Every command takes --help. Configuration comes from the environment and .env (see README).
+    Every command takes --help. Configuration comes from the environment and .env (see docs/operations.md).
     """
 
     static func main(_ arguments: [String]) -> Int32 {

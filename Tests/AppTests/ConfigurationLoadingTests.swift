@@ -29,6 +29,24 @@ final class ConfigurationLoadingTests: XCTestCase {
         }
     }
 
+    func testMalformedTimeoutScaleAndTestClockStopTheProgram() {
+        for bad in ["fast", "0", "-1", "inf", "nan"] {
+            assertRefused(["GUDOK_TOSS_TIMEOUT_SCALE": bad], naming: "GUDOK_TOSS_TIMEOUT_SCALE")
+        }
+        for bad in ["yes", "true", "2", " 1"] {
+            assertRefused(["GUDOK_TEST_CLOCK": bad], naming: "GUDOK_TEST_CLOCK")
+        }
+    }
+
+    func testSellerIdentityIsCheckedAndFormatted() throws {
+        let configuration = try load(["GUDOK_SELLER_NAME": "주식회사 구독", "GUDOK_SELLER_BUSINESS_NUMBER": "1234567890"])
+        XCTAssertEqual(configuration.sellerName, "주식회사 구독")
+        XCTAssertEqual(configuration.sellerBusinessNumber, "123-45-67890")
+        for bad in ["123-45-6789", "12345678901", "abc-de-fghij"] {
+            assertRefused(["GUDOK_SELLER_BUSINESS_NUMBER": bad], naming: "GUDOK_SELLER_BUSINESS_NUMBER")
+        }
+    }
+
     func testDefaults() throws {
         let configuration = try load([:])
         XCTAssertEqual(configuration.databaseURL, "sqlite:var/gudok.sqlite3")

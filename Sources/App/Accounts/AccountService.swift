@@ -2,7 +2,7 @@ import Foundation
 import Storage
 import Web
 
-enum AccountError: Error, Equatable {
+enum AccountError: HTTPErrorConvertible, Equatable {
     case invalid([String: String])
     case usernameTaken
     case invalidCredentials

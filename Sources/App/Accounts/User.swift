@@ -27,6 +27,12 @@ public struct User: Sendable, Equatable {
 struct UserRepository {
     let connection: DatabaseConnection
 
+    /// Serializes one user's writes within a transaction (PostgreSQL row lock; SQLite transactions already exclude writers).
+    func lock(id: String) throws {
+        guard connection.dialect == .postgres else { return }
+        try connection.execute("SELECT id FROM users WHERE id = ? FOR UPDATE", [.text(id)])
+    }
+
     /// Usernames are unique regardless of case: `Alice` and `alice` are one account.
     static func key(_ username: String) -> String { username.lowercased() }
 
@@ -44,7 +50,8 @@ struct UserRepository {
             "INSERT INTO users (id, username, username_key, email, password_hash, is_staff, is_active, created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
             [.text(id), .text(username), .text(UserRepository.key(username)), .text(email), .text(passwordHash), .bool(isStaff),
              .int(now.unixSeconds)])
-        return try find(id: id)!
+        guard let user = try find(id: id) else { throw DatabaseError(kind: .other, message: "user \(id) not readable after its insert") }
+        return user
     }
 
     func recordLogin(userID: String, now: Date, newHash: String?) throws {
@@ -56,7 +63,7 @@ struct UserRepository {
     }
 }
 
-/// Sign-up rules of SPEC §4.
+/// Sign-up rules (docs/api.md#accounts-api).
 enum AccountRules {
     static let usernameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@.+_-")
 

@@ -17,14 +17,12 @@ enum AdminAPI {
             var command = AdminService.RefundCommand(amount: try optionalInt(body, "amount"), reason: try body.optionalString("reason") ?? "")
             command.cancelSubscription = try body.optionalBool("cancel_subscription") ?? false
             command.expectedRefunded = try optionalInt(body, "expected_refunded_amount")
-            let result = try AdminRun.api { try exchange.admin.refund(paymentID: exchange.path["payment_id"]!, command) }
+            let result = try exchange.admin.refund(paymentID: try exchange.pathParameter("payment_id"), command)
             return .json(result.payment.json(zone: exchange.zone))
         }
         table.api("POST", "/api/admin/subscriptions/{subscription_id}/cancel", .staff, summary: "Back office: cancel a subscription now") { exchange in
             let body = try optionalBody(exchange.request)
-            let row = try AdminRun.api {
-                try exchange.admin.cancelSubscription(id: exchange.path["subscription_id"]!, reason: try body.optionalString("reason") ?? "")
-            }
+            let row = try exchange.admin.cancelSubscription(id: try exchange.pathParameter("subscription_id"), reason: try body.optionalString("reason") ?? "")
             return .json(row.json(zone: exchange.zone))
         }
     }
@@ -39,7 +37,7 @@ enum AdminAPI {
             return .json(try exchange.admin.subscriptions(request).json { $0.json(zone: exchange.zone) })
         }
         table.api("GET", "/api/admin/subscriptions/{subscription_id}", .staff, summary: "Back office: a subscription with periods, charges and timeline") { exchange in
-            let detail = try AdminRun.api { try exchange.admin.subscription(id: exchange.path["subscription_id"]!) }
+            let detail = try exchange.admin.subscription(id: try exchange.pathParameter("subscription_id"))
             let zone = exchange.zone
             return .json(["subscription": detail.row.json(zone: zone), "periods": .array(detail.periods.map { $0.json(zone: zone) }),
                           "payments": .array(detail.payments.map { $0.json(zone: zone) }), "audit_log": .array(detail.audit.map { $0.json(zone: zone) }),
@@ -50,7 +48,7 @@ enum AdminAPI {
             return .json(try exchange.admin.payments(request).json { $0.json(zone: exchange.zone) })
         }
         table.api("GET", "/api/admin/payments/{payment_id}", .staff, summary: "Back office: a payment with its Toss fields") { exchange in
-            let detail = try AdminRun.api { try exchange.admin.payment(id: exchange.path["payment_id"]!) }
+            let detail = try exchange.admin.payment(id: try exchange.pathParameter("payment_id"))
             return .json(["payment": detail.row.json(zone: exchange.zone), "subscription": detail.subscription?.json(zone: exchange.zone) ?? .null,
                           "audit_log": .array(detail.audit.map { $0.json(zone: exchange.zone) })])
         }
@@ -59,7 +57,7 @@ enum AdminAPI {
             return .json(try exchange.admin.users(request).json { $0.json(zone: exchange.zone) })
         }
         table.api("GET", "/api/admin/users/{user_id}", .staff, summary: "Back office: a user with subscriptions and payments") { exchange in
-            let detail = try AdminRun.api { try exchange.admin.user(id: exchange.path["user_id"]!) }
+            let detail = try exchange.admin.user(id: try exchange.pathParameter("user_id"))
             return .json(["user": detail.row.json(zone: exchange.zone), "subscriptions": .array(detail.subscriptions.map { $0.json(zone: exchange.zone) }),
                           "payments": .array(detail.payments.map { $0.json(zone: exchange.zone) })])
         }
@@ -69,7 +67,7 @@ enum AdminAPI {
             return .json(try exchange.admin.webhookEvents(request).json { $0.json(zone: exchange.zone) })
         }
         table.api("GET", "/api/admin/webhook-events/{event_id}", .staff, summary: "Back office: one webhook event with its (redacted) payload") { exchange in
-            .json(try AdminRun.api { try exchange.admin.webhookEvent(id: exchange.path["event_id"]!) }.json(zone: exchange.zone))
+            .json(try exchange.admin.webhookEvent(id: try exchange.pathParameter("event_id")).json(zone: exchange.zone))
         }
     }
 
@@ -77,34 +75,34 @@ enum AdminAPI {
         table.api("POST", "/api/admin/plans", .staff, summary: "Back office: create a plan",
                   doc: APIDoc(responses: [(201, "AdminPlan"), (400, "Error")])) { exchange in
             let draft = try PlanDraft(json: try JSONBody(exchange.request))
-            return .json(try AdminRun.api { try exchange.admin.createPlan(draft) }.json(zone: exchange.zone), status: 201)
+            return .json(try exchange.admin.createPlan(draft).json(zone: exchange.zone), status: 201)
         }
         table.api("GET", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: a plan with its audit log") { exchange in
-            let detail = try AdminRun.api { try exchange.admin.plan(id: exchange.path["plan_id"]!) }
+            let detail = try exchange.admin.plan(id: try exchange.pathParameter("plan_id"))
             return .json(["plan": detail.row.json(zone: exchange.zone), "audit_log": .array(detail.audit.map { $0.json(zone: exchange.zone) })])
         }
         table.api("POST", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: edit a plan (a new price applies from the next charge)",
                   doc: APIDoc(responses: [(200, "AdminPlan"), (400, "Error"), (404, "Error"), (409, "Error")])) { exchange in
             let draft = try PlanDraft(json: try JSONBody(exchange.request))
-            return .json(try AdminRun.api { try exchange.admin.updatePlan(id: exchange.path["plan_id"]!, draft) }.json(zone: exchange.zone))
+            return .json(try exchange.admin.updatePlan(id: try exchange.pathParameter("plan_id"), draft).json(zone: exchange.zone))
         }
         table.api("POST", "/api/admin/plans/{plan_id}/deactivate", .staff, summary: "Back office: hide a plan from sale",
                   doc: APIDoc(responses: [(200, "AdminPlan"), (404, "Error")])) { exchange in
-            .json(try AdminRun.api { try exchange.admin.setPlanActive(id: exchange.path["plan_id"]!, false) }.json(zone: exchange.zone))
+            .json(try exchange.admin.setPlanActive(id: try exchange.pathParameter("plan_id"), false).json(zone: exchange.zone))
         }
         table.api("POST", "/api/admin/plans/{plan_id}/activate", .staff, summary: "Back office: put a plan back on sale",
                   doc: APIDoc(responses: [(200, "AdminPlan"), (404, "Error")])) { exchange in
-            .json(try AdminRun.api { try exchange.admin.setPlanActive(id: exchange.path["plan_id"]!, true) }.json(zone: exchange.zone))
+            .json(try exchange.admin.setPlanActive(id: try exchange.pathParameter("plan_id"), true).json(zone: exchange.zone))
         }
         table.api("DELETE", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: delete a plan no subscription uses",
                   doc: APIDoc(responses: [(204, nil), (404, "Error"), (409, "Error")])) { exchange in
-            try AdminRun.api { try exchange.admin.deletePlan(id: exchange.path["plan_id"]!) }
+            try exchange.admin.deletePlan(id: try exchange.pathParameter("plan_id"))
             return .noContent()
         }
     }
 
     private static func listRequest(_ exchange: Exchange, _ list: AdminList) throws -> AdminListRequest {
-        try AdminRun.api { try AdminListRequest.parse(exchange.request.query, list: list, zone: exchange.zone) }
+        try AdminListRequest.parse(exchange.request.query, list: list, zone: exchange.zone)
     }
 
     private static func optionalInt(_ body: JSONBody, _ field: String) throws -> Int? {

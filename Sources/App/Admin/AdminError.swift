@@ -2,7 +2,7 @@ import Billing
 import Web
 
 /// Refusals of the back office, mapped to `{message, code}` in one place.
-enum AdminError: Error, Equatable {
+enum AdminError: HTTPErrorConvertible, Equatable {
     case invalidFilter(name: String, value: String)
     case invalidSort(String)
     case invalidPage(String)
@@ -53,12 +53,5 @@ enum AdminError: Error, Equatable {
         case .pgUnavailable(let code):
             HTTPError(502, code: "PG_UNAVAILABLE", message: "토스페이먼츠 응답을 받지 못했습니다 (\(code)). 기록은 바뀌지 않았습니다. 같은 요청을 다시 보내도 두 번 환불되지 않습니다.")
         }
-    }
-}
-
-enum AdminRun {
-    /// Turns the back office's typed refusals into HTTP errors.
-    static func api<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as AdminError { throw error.httpError }
     }
 }

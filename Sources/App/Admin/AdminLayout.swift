@@ -74,7 +74,11 @@ enum AdminLayout {
 
     /// Runs a form action: typed refusals go back to `path` as a message instead of an error page.
     static func action(back path: String, _ body: () throws -> HTTPResponse) throws -> HTTPResponse {
-        do { return try body() } catch let error as AdminError { return redirect(path, error: error.httpError) } catch let error as HTTPError where error.status < 500 {
+        do {
+            return try body()
+        } catch let error as HTTPErrorConvertible {
+            return redirect(path, error: error.httpError)
+        } catch let error as HTTPError where error.status < 500 {
             return redirect(path, error: error)
         }
     }

@@ -6,15 +6,15 @@ import Web
 enum AdminPaymentPages {
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/admin/payments", .staff, summary: "Back office: payments", query: AdminAPI.listQuery) { exchange in
-            let request = try AdminRun.api { try AdminListRequest.parse(exchange.request.query, list: .payments, zone: exchange.zone) }
+            let request = try AdminListRequest.parse(exchange.request.query, list: .payments, zone: exchange.zone)
             return list(exchange, request, try exchange.admin.payments(request))
         }
         table.page("GET", "/admin/payments/{payment_id}", .staff, summary: "Back office: a payment") { exchange in
-            let detail = try AdminRun.api { try exchange.admin.payment(id: exchange.path["payment_id"]!) }
+            let detail = try exchange.admin.payment(id: try exchange.pathParameter("payment_id"))
             return AdminLayout.page(exchange, title: "결제: \(detail.row.payment.orderID)", section: .payments, body: show(exchange, detail))
         }
         table.page("POST", "/admin/payments/{payment_id}/refund", .staff, summary: "Back office: refund a payment (form)") { exchange in
-            let id = exchange.path["payment_id"]!
+            let id = try exchange.pathParameter("payment_id")
             let back = "/admin/payments/\(id)"
             return try AdminLayout.action(back: back) {
                 let form = exchange.request.form

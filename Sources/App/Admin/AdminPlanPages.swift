@@ -6,7 +6,7 @@ import Web
 enum AdminPlanPages {
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/admin/plans", .staff, summary: "Back office: plans", query: AdminAPI.listQuery) { exchange in
-            let request = try AdminRun.api { try AdminListRequest.parse(exchange.request.query, list: .plans, zone: exchange.zone) }
+            let request = try AdminListRequest.parse(exchange.request.query, list: .plans, zone: exchange.zone)
             return list(exchange, request, try exchange.admin.plans(request))
         }
         table.page("GET", "/admin/plans/new", .staff, summary: "Back office: new plan form") { exchange in
@@ -26,32 +26,32 @@ enum AdminPlanPages {
             }
         }
         table.page("GET", "/admin/plans/{plan_id}", .staff, summary: "Back office: edit a plan") { exchange in
-            let detail = try AdminRun.api { try exchange.admin.plan(id: exchange.path["plan_id"]!) }
+            let detail = try exchange.admin.plan(id: try exchange.pathParameter("plan_id"))
             return AdminLayout.page(exchange, title: "요금제: \(detail.row.plan.name)", section: .plans, body: edit(exchange, detail))
         }
         table.page("POST", "/admin/plans/{plan_id}", .staff, summary: "Back office: edit a plan (form)") { exchange in
-            let id = exchange.path["plan_id"]!
+            let id = try exchange.pathParameter("plan_id")
             return try AdminLayout.action(back: "/admin/plans/\(id)") {
                 let row = try exchange.admin.updatePlan(id: id, try PlanDraft(form: exchange.request.form))
                 return AdminLayout.redirect("/admin/plans/\(row.plan.id)", notice: "요금제를 저장했습니다. 바뀐 가격은 각 구독의 다음 결제부터 적용됩니다.")
             }
         }
         table.page("POST", "/admin/plans/{plan_id}/deactivate", .staff, summary: "Back office: deactivate a plan (form)") { exchange in
-            let id = exchange.path["plan_id"]!
+            let id = try exchange.pathParameter("plan_id")
             return try AdminLayout.action(back: "/admin/plans/\(id)") {
                 let row = try exchange.admin.setPlanActive(id: id, false)
                 return AdminLayout.redirect("/admin/plans/\(row.plan.id)", notice: "요금제를 비활성화했습니다. 새로 구독할 수 없고, 기존 구독은 그대로 결제됩니다.")
             }
         }
         table.page("POST", "/admin/plans/{plan_id}/activate", .staff, summary: "Back office: activate a plan (form)") { exchange in
-            let id = exchange.path["plan_id"]!
+            let id = try exchange.pathParameter("plan_id")
             return try AdminLayout.action(back: "/admin/plans/\(id)") {
                 let row = try exchange.admin.setPlanActive(id: id, true)
                 return AdminLayout.redirect("/admin/plans/\(row.plan.id)", notice: "요금제를 다시 판매합니다.")
             }
         }
         table.page("POST", "/admin/plans/{plan_id}/delete", .staff, summary: "Back office: delete an unused plan (form)") { exchange in
-            let id = exchange.path["plan_id"]!
+            let id = try exchange.pathParameter("plan_id")
             return try AdminLayout.action(back: "/admin/plans/\(id)") {
                 try exchange.admin.deletePlan(id: id)
                 return AdminLayout.redirect("/admin/plans", notice: "요금제를 삭제했습니다.")

@@ -49,7 +49,7 @@ struct AdminSubscriptionRow: Sendable {
         updatedAt = Date(unixSeconds: row.int("updated_at"))
     }
 
-    /// SPEC's Subscription shape plus what staff need; the billing key never appears, only the card's company and masked number.
+    /// The API's Subscription shape (docs/api.md#json-shapes) plus what staff need; the billing key never appears, only the card's company and masked number.
     func json(zone: TimeZone) -> JSON {
         let s = subscription
         guard case .object(var object) = s.json(zone: zone) else { return s.json(zone: zone) }
@@ -77,7 +77,7 @@ struct AdminPaymentRow: Sendable {
         planName = row.string("owner_plan_name")
     }
 
-    /// SPEC's Payment shape plus the Toss fields staff look up.
+    /// The API's Payment shape (docs/api.md#json-shapes) plus the Toss fields staff look up.
     func json(zone: TimeZone) -> JSON {
         guard case .object(var object) = payment.json(zone: zone) else { return payment.json(zone: zone) }
         object["payment_key"] = .optional(payment.paymentKey)

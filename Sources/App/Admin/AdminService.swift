@@ -109,13 +109,13 @@ struct AdminService {
         let values = try draft.complete()
         return try database.withConnection { connection in
             try connection.transaction {
-                let sortOrder = (try connection.queryOne("SELECT COALESCE(MAX(sort_order), -1) + 1 AS n FROM plans", [])?.int("n")) ?? 0
+                let sortOrder = try PlanRepository(connection: connection).nextSortOrder()
                 let plan = Plan(id: Identifier.make(), name: values.name, planType: values.planType, price: values.price, billingCycle: values.billingCycle,
                                 features: values.features, isActive: values.isActive)
                 try PlanRepository(connection: connection).insert(plan, sortOrder: sortOrder, now: now)
                 try AuditLogRepository(connection: connection).record(actorID: actor.id, action: "plan.create", objectType: "plan", objectID: plan.id,
                                                                       before: nil, after: plan.json, now: now)
-                return try AdminListings(connection: connection).plan(id: plan.id)!
+                return try listedPlan(plan.id, connection)
             }
         }
     }
@@ -129,7 +129,7 @@ struct AdminService {
                 let plans = PlanRepository(connection: connection)
                 guard let before = try plans.find(id: id) else { throw AdminError.planNotFound }
                 let after = try draft.applied(to: before)
-                if after.billingCycle != before.billingCycle, try usage(of: before.id, connection) > 0 {
+                if after.billingCycle != before.billingCycle, try plans.usageLockingPlan(id: before.id) > 0 {
                     throw AdminError.planInUse("이 요금제를 쓰는 구독이 있어 결제 주기를 바꿀 수 없습니다. 새 요금제를 만드세요.")
                 }
                 if after != before {
@@ -137,7 +137,7 @@ struct AdminService {
                     try AuditLogRepository(connection: connection).record(actorID: actor.id, action: action, objectType: "plan", objectID: before.id,
                                                                           before: before.json, after: after.json, now: now)
                 }
-                return try AdminListings(connection: connection).plan(id: before.id)!
+                return try listedPlan(before.id, connection)
             }
         }
     }
@@ -154,12 +154,12 @@ struct AdminService {
         try database.withConnection { connection in
             try connection.transaction {
                 guard let plan = try PlanRepository(connection: connection).find(id: id) else { throw AdminError.planNotFound }
-                let used = try usage(of: plan.id, connection)
+                let used = try PlanRepository(connection: connection).usageLockingPlan(id: plan.id)
                 guard used == 0 else {
                     throw AdminError.planInUse("이 요금제를 쓴 구독이 \(used)개 있어 삭제할 수 없습니다. 대신 비활성화하세요.")
                 }
                 do {
-                    try connection.execute("DELETE FROM plans WHERE id = ?", [.text(plan.id)])
+                    try PlanRepository(connection: connection).delete(id: plan.id)
                 } catch let error as DatabaseError where error.kind == .constraint {
                     throw AdminError.planInUse("이 요금제를 쓰는 구독이 있어 삭제할 수 없습니다. 대신 비활성화하세요.")
                 }
@@ -169,12 +169,9 @@ struct AdminService {
         }
     }
 
-    private func usage(of planID: String, _ connection: DatabaseConnection) throws -> Int {
-        if connection.dialect == .postgres {
-            // Holds the plan row so a subscription cannot start on it between this count and the change.
-            try connection.execute("SELECT id FROM plans WHERE id = ? FOR UPDATE", [.text(planID)])
-        }
-        return try connection.queryOne("SELECT COUNT(*) AS n FROM subscriptions WHERE plan_id = ?", [.text(planID)])?.int("n") ?? 0
+    private func listedPlan(_ id: String, _ connection: DatabaseConnection) throws -> AdminPlanRow {
+        guard let row = try AdminListings(connection: connection).plan(id: id) else { throw AdminError.planNotFound }
+        return row
     }
 
     // MARK: refunds
@@ -205,9 +202,11 @@ struct AdminService {
         let amount = try RefundRules.amount(status: payment.status, hasPaymentKey: payment.paymentKey != nil, total: payment.amount,
                                             refunded: payment.refundedAmount, requested: command.amount).get()
         let key = RefundRules.idempotencyKey(paymentID: payment.id, refundedBefore: payment.refundedAmount, amount: amount)
+        // RefundRules refuses a payment without a payment key; this only restates it for the compiler.
+        guard let paymentKey = payment.paymentKey else { throw AdminError.paymentNotFound }
         let answer: TossPayment
         do {
-            answer = try services.toss.cancelPayment(paymentKey: payment.paymentKey!, reason: reason, amount: amount, idempotencyKey: key)
+            answer = try services.toss.cancelPayment(paymentKey: paymentKey, reason: reason, amount: amount, idempotencyKey: key)
         } catch {
             logger.info("refund_refused", ["payment_id": .string(payment.id), "code": .string(error.code)])
             switch error.kind {
@@ -240,7 +239,8 @@ struct AdminService {
                     try cancelNow(subscription, reason: reason, connection)
                     cancelled = true
                 }
-                return (try payments.find(id: current.id)!, cancelled)
+                guard let refreshed = try payments.find(id: current.id) else { throw AdminError.paymentNotFound }
+                return (refreshed, cancelled)
             }
         }
         logger.info("refund", ["payment_id": .string(payment.id), "amount": .int(amount), "refunded_amount": .int(updated.refundedAmount),
@@ -259,7 +259,8 @@ struct AdminService {
                 guard let subscription = try SubscriptionRepository(connection: connection).find(id: id) else { throw AdminError.subscriptionNotFound }
                 guard !subscription.status.isFinal else { throw AdminError.subscriptionNotCancellable }
                 try cancelNow(subscription, reason: reason.isEmpty ? nil : reason, connection)
-                return try AdminListings(connection: connection).subscription(id: subscription.id)!
+                guard let row = try AdminListings(connection: connection).subscription(id: subscription.id) else { throw AdminError.subscriptionNotFound }
+                return row
             }
         }
     }

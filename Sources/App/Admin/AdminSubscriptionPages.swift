@@ -6,16 +6,16 @@ import Web
 enum AdminSubscriptionPages {
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/admin/subscriptions", .staff, summary: "Back office: subscriptions", query: AdminAPI.listQuery) { exchange in
-            let request = try AdminRun.api { try AdminListRequest.parse(exchange.request.query, list: .subscriptions, zone: exchange.zone) }
+            let request = try AdminListRequest.parse(exchange.request.query, list: .subscriptions, zone: exchange.zone)
             return list(exchange, request, try exchange.admin.subscriptions(request))
         }
         table.page("GET", "/admin/subscriptions/{subscription_id}", .staff, summary: "Back office: a subscription") { exchange in
-            let detail = try AdminRun.api { try exchange.admin.subscription(id: exchange.path["subscription_id"]!) }
+            let detail = try exchange.admin.subscription(id: try exchange.pathParameter("subscription_id"))
             return AdminLayout.page(exchange, title: "구독: \(detail.row.owner.username) · \(detail.row.subscription.plan.name)", section: .subscriptions,
                                     body: show(exchange, detail))
         }
         table.page("POST", "/admin/subscriptions/{subscription_id}/cancel", .staff, summary: "Back office: cancel a subscription now (form)") { exchange in
-            let id = exchange.path["subscription_id"]!
+            let id = try exchange.pathParameter("subscription_id")
             return try AdminLayout.action(back: "/admin/subscriptions/\(id)") {
                 let row = try exchange.admin.cancelSubscription(id: id, reason: exchange.request.form["reason"] ?? "")
                 return AdminLayout.redirect("/admin/subscriptions/\(row.subscription.id)", notice: "구독을 즉시 해지했습니다. 더 이상 결제되지 않습니다.")

@@ -6,11 +6,11 @@ import Web
 enum AdminUserPages {
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/admin/users", .staff, summary: "Back office: users", query: AdminAPI.listQuery + ["staff"]) { exchange in
-            let request = try AdminRun.api { try AdminListRequest.parse(exchange.request.query, list: .users, zone: exchange.zone) }
+            let request = try AdminListRequest.parse(exchange.request.query, list: .users, zone: exchange.zone)
             return list(exchange, request, try exchange.admin.users(request))
         }
         table.page("GET", "/admin/users/{user_id}", .staff, summary: "Back office: a user") { exchange in
-            let detail = try AdminRun.api { try exchange.admin.user(id: exchange.path["user_id"]!) }
+            let detail = try exchange.admin.user(id: try exchange.pathParameter("user_id"))
             return AdminLayout.page(exchange, title: "회원: \(detail.row.username)", section: .users, body: show(exchange, detail))
         }
     }

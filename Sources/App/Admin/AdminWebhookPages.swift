@@ -8,11 +8,11 @@ enum AdminWebhookPages {
 
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/admin/webhook-events", .staff, summary: "Back office: webhook events", query: ["q", "type", "status", "from", "to", "sort", "page"]) { exchange in
-            let request = try AdminRun.api { try AdminListRequest.parse(exchange.request.query, list: .webhookEvents, zone: exchange.zone) }
+            let request = try AdminListRequest.parse(exchange.request.query, list: .webhookEvents, zone: exchange.zone)
             return list(exchange, request, try exchange.admin.webhookEvents(request))
         }
         table.page("GET", "/admin/webhook-events/{event_id}", .staff, summary: "Back office: a webhook event") { exchange in
-            let event = try AdminRun.api { try exchange.admin.webhookEvent(id: exchange.path["event_id"]!) }
+            let event = try exchange.admin.webhookEvent(id: try exchange.pathParameter("event_id"))
             return AdminLayout.page(exchange, title: "웹훅: \(event.eventType)", section: .webhooks, body: show(exchange, event))
         }
     }

@@ -74,26 +74,14 @@ public final class Biller: @unchecked Sendable {
     }
 
     private func claim(now: Date, count: Int) throws -> [String] {
-        let leaseUntil = Int64(Date().timeIntervalSince1970 + Biller.claimLease)
-        let realNow = Int64(Date().timeIntervalSince1970)
-        return try database.withConnection { connection in
-            let lockClause = connection.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-            let sql = """
-                UPDATE subscriptions SET claimed_until = ?, claimed_by = ? WHERE id IN (
-                  SELECT id FROM subscriptions WHERE status IN ('ACTIVE', 'PAST_DUE') AND next_billing_date <= ? AND claimed_until < ?
-                  ORDER BY next_billing_date LIMIT ?\(lockClause)) RETURNING id
-                """
-            return try connection.transaction(immediate: true) {
-                try connection.query(sql, [.int(leaseUntil), .text(owner), .int(now.unixSeconds), .int(realNow), .int(Int64(count))])
-                    .map { $0.string("id") }
-            }
+        try database.withConnection { connection in
+            try BillingClaims(connection: connection).claim(dueAt: now, count: count, owner: owner,
+                                                            leaseUntil: Date().addingTimeInterval(Biller.claimLease), realNow: Date())
         }
     }
 
     private func releaseClaims() throws {
-        try database.withConnection { connection in
-            try connection.execute("UPDATE subscriptions SET claimed_until = 0, claimed_by = NULL WHERE claimed_by = ?", [.text(owner)])
-        }
+        try database.withConnection { try BillingClaims(connection: $0).release(owner: owner) }
     }
 
     /// Settles everything due for one subscription at `now`: expiry, the charge, and later due periods or retries when `now` is far ahead.
@@ -210,13 +198,11 @@ enum ClaimOwner {
     static var current: String { "\(ProcessInfo.processInfo.hostName):\(getpid())" }
 
     static func releaseDeadClaims(database: Database) throws {
-        let host = ProcessInfo.processInfo.hostName
         try database.withConnection { connection in
-            let owners = try connection.query("SELECT DISTINCT claimed_by FROM subscriptions WHERE claimed_by LIKE ?", [.text(host + ":%")])
-                .compactMap { $0.optionalString("claimed_by") }
-            for owner in owners {
+            let claims = BillingClaims(connection: connection)
+            for owner in try claims.owners(onHost: ProcessInfo.processInfo.hostName) {
                 guard let pid = Int32(owner.split(separator: ":").last ?? ""), kill(pid, 0) != 0, errno == ESRCH else { continue }
-                try connection.execute("UPDATE subscriptions SET claimed_until = 0, claimed_by = NULL WHERE claimed_by = ?", [.text(owner)])
+                try claims.release(owner: owner)
             }
         }
     }

@@ -25,8 +25,11 @@ struct Charger {
     func charge(_ subscription: Subscription, periodIndex: Int, attempt: Int, now: Date) throws -> ChargeOutcome {
         let settlement = PaymentSettlement(database: database, services: services, logger: logger, now: now)
         let orderID = OrderID.renewal(subscriptionID: subscription.id, periodIndex: periodIndex, attempt: attempt)
-        let invoice = try Invoicing(database: database, services: services).periodInvoice(for: subscription, index: periodIndex, now: now)
-        var existing = try database.withConnection { try PaymentRepository(connection: $0).find(orderID: orderID) }
+        let (known, found) = try database.withConnection { connection in
+            (try InvoiceRepository(connection: connection).period(subscriptionID: subscription.id, index: periodIndex),
+             try PaymentRepository(connection: connection).find(orderID: orderID))
+        }
+        var existing = found
         if let existing, existing.status != .pending {
             return try replay(existing, settlement: settlement)
         }
@@ -38,17 +41,19 @@ struct Charger {
         if subscription.chargeBlocked != nil {
             try database.withConnection { try SubscriptionRepository(connection: $0).setChargeBlocked(id: subscription.id, reason: nil, now: now) }
         }
-        if existing != nil, invoice.status != .open {
-            // Nothing is owed any more: find out what became of the attempt, never send it again.
-            return try lookUp(orderID: orderID, reason: "INVOICE_\(invoice.status.rawValue)", now: now)
+        if let known, known.status != .open {
+            // Nothing is owed any more: find out what became of an attempt already made, never send one.
+            guard existing != nil else { return .pending(reason: "INVOICE_\(known.status.rawValue)") }
+            return try lookUp(orderID: orderID, reason: "INVOICE_\(known.status.rawValue)", now: now)
         }
+        var invoice = known
         if existing == nil {
-            guard invoice.status == .open else { return .pending(reason: "INVOICE_\(invoice.status.rawValue)") }
-            switch try insertAttempt(subscription, invoice: invoice, orderID: orderID, periodIndex: periodIndex, attempt: attempt, now: now) {
-            case .inserted: break
+            switch try insertAttempt(subscription, invoice: known, orderID: orderID, periodIndex: periodIndex, attempt: attempt, now: now) {
+            case .inserted(let made): invoice = made
             case .existing(let payment) where payment.status == .pending: existing = payment
             case .existing(let payment): return try replay(payment, settlement: settlement)
             case .anotherInFlight: return .pending(reason: "PAYMENT_IN_FLIGHT")
+            case .notOpen(let status): return .pending(reason: "INVOICE_\(status.rawValue)")
             }
         }
         guard let billingKey else {
@@ -60,8 +65,9 @@ struct Charger {
             return try settlement.declined(orderID: orderID, code: "NO_BILLING_KEY",
                                            message: "등록된 카드가 없어 자동결제를 할 수 없습니다. 카드를 다시 등록해 주세요.")
         }
-        let amount = existing?.amount ?? invoice.total
-        let orderName = existing?.orderName ?? invoice.orderName
+        guard let amount = existing?.amount ?? invoice?.total, let orderName = existing?.orderName ?? invoice?.orderName else {
+            return .pending(reason: "NO_INVOICE")
+        }
         var tries = 0
         while true {
             let answer = Result { () throws(TossError) in
@@ -90,23 +96,42 @@ struct Charger {
     }
 
     private enum Insertion {
-        case inserted
+        /// The attempt's PENDING row is committed, with the invoice it pays (made in the same transaction if the period had none).
+        case inserted(Invoice)
         case existing(Payment)
         /// Another payment of the same invoice is waiting for Toss (e.g. the checkout's confirm): never a second charge.
         case anotherInFlight
+        case notOpen(InvoiceStatus)
     }
 
-    private func insertAttempt(_ subscription: Subscription, invoice: Invoice, orderID: String, periodIndex: Int, attempt: Int, now: Date) throws -> Insertion {
-        try database.withConnection { connection in
+    private func insertAttempt(_ subscription: Subscription, invoice known: Invoice?, orderID: String, periodIndex: Int, attempt: Int,
+                               now: Date) throws -> Insertion {
+        let invoicing = Invoicing(database: database, services: services)
+        return try database.withConnection { connection in
             let payments = PaymentRepository(connection: connection)
-            do {
-                try payments.insertPending(subscription: subscription, invoiceID: invoice.id, orderID: orderID, orderName: invoice.orderName,
-                                           amount: invoice.total, periodIndex: periodIndex, attempt: attempt, paymentKey: nil, now: now)
-                return .inserted
-            } catch let error as DatabaseError where error.isUniqueViolation {
-                if let existing = try payments.find(orderID: orderID) { return .existing(existing) }
-                return .anotherInFlight
+            let invoices = InvoiceRepository(connection: connection)
+            var invoice = known
+            for _ in 0..<3 {
+                do {
+                    let paid = try connection.transaction { () -> Invoice in
+                        let target = try invoice ?? invoices.insert(invoicing.periodDraft(for: subscription, index: periodIndex), now: now,
+                                                                    zone: services.calendar.timeZone)
+                        try payments.insertPending(subscription: subscription, invoiceID: target.id, orderID: orderID, orderName: target.orderName,
+                                                   amount: target.total, periodIndex: periodIndex, attempt: attempt, paymentKey: nil, now: now)
+                        return target
+                    }
+                    return .inserted(paid)
+                } catch let error as DatabaseError where error.isUniqueViolation {
+                    if let existing = try payments.find(orderID: orderID) { return .existing(existing) }
+                    guard invoice == nil, let made = try invoices.period(subscriptionID: subscription.id, index: periodIndex) else {
+                        return .anotherInFlight
+                    }
+                    // Another writer made the period's invoice first: pay that one.
+                    guard made.status == .open else { return .notOpen(made.status) }
+                    invoice = made
+                }
             }
+            return .anotherInFlight
         }
     }
 

@@ -16,20 +16,16 @@ struct PaymentSettlement {
     let services: Services
     let logger: Logger
     let now: Date
+    /// False where an answer is due within a second (webhooks): the refund of a surplus approval is then left to reconcile.
+    var refundsSurplusAtOnce = true
 
     /// Settles from a Toss Payment object: approved (DONE, or cancelled since — it was approved once), refused
     /// (ABORTED, EXPIRED), or still open (anything else).
     func settle(orderID: String, with answer: TossPayment) throws -> ChargeOutcome {
-        switch answer.status {
-        case "DONE", "PARTIAL_CANCELED", "CANCELED":
-            return try approved(orderID: orderID, answer: answer)
-        case "ABORTED", "EXPIRED":
-            let code = answer.failure?.code ?? answer.status
-            let message = answer.failure?.message ?? "결제가 승인되지 않았습니다."
-            return try declined(orderID: orderID, code: code, message: message, paymentKey: answer.paymentKey)
-        default:
-            return .pending(reason: "TOSS_STATUS_\(answer.status)")
-        }
+        if answer.wasApproved { return try approved(orderID: orderID, answer: answer) }
+        guard answer.wasRefused else { return .pending(reason: "TOSS_STATUS_\(answer.status)") }
+        return try declined(orderID: orderID, code: answer.failure?.code ?? answer.status, message: answer.failure?.message ?? "결제가 승인되지 않았습니다.",
+                            paymentKey: answer.paymentKey)
     }
 
     // MARK: approvals
@@ -77,7 +73,7 @@ struct PaymentSettlement {
         case .surplus(let payment):
             logger.error("surplus_approval", ["order_id": .string(orderID), "payment_id": .string(payment.id), "invoice_id": .optional(payment.invoiceID),
                                               "amount": .int(payment.amount)])
-            refundSurplus(payment)
+            if refundsSurplusAtOnce { refundSurplus(payment) }
             return .surplus
         }
     }

@@ -51,17 +51,11 @@ public struct Reconciler: Sendable {
 
     /// Webhook events whose Toss lookup could not finish within the webhook's second are processed here.
     private func retryDeferredWebhooks(now: Date) throws {
-        let events = try database.withConnection {
-            try $0.query("SELECT id, event_type, payload FROM webhook_events WHERE outcome = 'DEFERRED' ORDER BY received_at LIMIT 1000", [])
-        }
+        let events = try database.withConnection { try WebhookEventRepository(connection: $0).deferred(limit: 1000) }
         let processor = WebhookProcessor(database: database, services: services, logger: logger, toss: services.toss, now: now)
         for event in events {
-            let data = (try? JSON.parse(event.string("payload")))?["data"]?.objectValue ?? [:]
-            let (outcome, detail) = (try? processor.process(eventType: event.string("event_type"), data: data)) ?? (.deferred, "processing failed")
-            try database.withConnection {
-                try $0.execute("UPDATE webhook_events SET outcome = ?, detail = ? WHERE id = ?",
-                               [.text(outcome.rawValue), .text(detail), .text(event.string("id"))])
-            }
+            let (outcome, detail) = processor.processOrDefer(eventType: event.eventType, data: event.data, eventID: event.id)
+            try database.withConnection { try WebhookEventRepository(connection: $0).setOutcome(id: event.id, outcome: outcome.rawValue, detail: detail) }
         }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Storage
 import Web
@@ -62,6 +63,9 @@ public final class Application: Sendable {
             return exchange.finish(try spec.handler(exchange))
         } catch let error as HTTPError {
             return exchange.finish(spec.kind == .api ? error.response : Pages.error(error, exchange))
+        } catch let error as HTTPErrorConvertible {
+            let http = error.httpError
+            return exchange.finish(spec.kind == .api ? http.response : Pages.error(http, exchange))
         } catch {
             logger.error("unhandled_error", ["request_id": .string(exchange.request.requestID), "route": .string(exchange.request.path),
                                              "error": .string(String(describing: error))])

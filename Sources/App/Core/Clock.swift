@@ -27,21 +27,30 @@ public struct DatabaseTestClock: Clock {
 
     public init(database: Database) { self.database = database }
 
+    /// Real time when no test time is set, or when the database cannot be read (the request then fails on its own query).
     public func now() -> Date { testTime() ?? Date() }
 
     public func testTime() -> Date? {
-        let row = try? database.withConnection { try $0.queryOne("SELECT now_at FROM test_clock WHERE id = 1", []) }
-        return row.flatMap { $0.optionalInt("now_at") }.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        try? database.withConnection { try TestClockRepository(connection: $0).read() }
     }
 
     public func set(_ date: Date?) throws {
         try database.withConnection { connection in
-            try connection.transaction {
-                try connection.execute("DELETE FROM test_clock WHERE id = 1", [])
-                if let date {
-                    try connection.execute("INSERT INTO test_clock (id, now_at) VALUES (1, ?)", [.int(Int64(date.timeIntervalSince1970))])
-                }
-            }
+            try connection.transaction { try TestClockRepository(connection: connection).write(date) }
         }
+    }
+}
+
+/// The one row of `test_clock`.
+struct TestClockRepository {
+    let connection: DatabaseConnection
+
+    func read() throws -> Date? {
+        try connection.queryOne("SELECT now_at FROM test_clock WHERE id = 1", [])?.optionalInt("now_at").map(Date.init(unixSeconds:))
+    }
+
+    func write(_ date: Date?) throws {
+        try connection.execute("DELETE FROM test_clock WHERE id = 1", [])
+        if let date { try connection.execute("INSERT INTO test_clock (id, now_at) VALUES (1, ?)", [.int(date.unixSeconds)]) }
     }
 }

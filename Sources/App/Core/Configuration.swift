@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
@@ -83,8 +84,14 @@ public struct Configuration: Sendable {
         guard let level = LogLevel(rawValue: levelName.lowercased()) else {
             throw ConfigurationError(variable: "GUDOK_LOG_LEVEL", problem: "must be debug, info, warning or error")
         }
-        let scale = value("GUDOK_TOSS_TIMEOUT_SCALE").flatMap(Double.init) ?? 1
-        guard scale > 0 else { throw ConfigurationError(variable: "GUDOK_TOSS_TIMEOUT_SCALE", problem: "must be a positive number") }
+        let scaleText = value("GUDOK_TOSS_TIMEOUT_SCALE") ?? "1"
+        guard let scale = Double(scaleText), scale > 0, scale.isFinite else {
+            throw ConfigurationError(variable: "GUDOK_TOSS_TIMEOUT_SCALE", problem: "must be a positive number (got \(scaleText))")
+        }
+        let testClock = value("GUDOK_TEST_CLOCK") ?? "0"
+        guard testClock == "0" || testClock == "1" else {
+            throw ConfigurationError(variable: "GUDOK_TEST_CLOCK", problem: "must be 1 or 0 (got \(testClock))")
+        }
         let businessNumber = value("GUDOK_SELLER_BUSINESS_NUMBER")
         if let businessNumber, !SellerIdentity.isBusinessNumber(businessNumber) {
             throw ConfigurationError(variable: "GUDOK_SELLER_BUSINESS_NUMBER", problem: "must be a 사업자등록번호 of 10 digits, e.g. 123-45-67890")
@@ -93,7 +100,7 @@ public struct Configuration: Sendable {
             databaseURL: databaseURL, tossClientKey: clientKey, tossSecretKey: tossSecret, tossBaseURL: baseURL,
             tossJSSDKURL: sdkURL, isProduction: production, secretKey: secretKey,
             publicURL: value("GUDOK_PUBLIC_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-            timeZone: zone, testClockEnabled: !production && value("GUDOK_TEST_CLOCK") == "1",
+            timeZone: zone, testClockEnabled: !production && testClock == "1",
             metricsToken: value("GUDOK_METRICS_TOKEN"), logLevel: level, tossTimeoutScale: production ? 1 : scale)
         configuration.sellerName = value("GUDOK_SELLER_NAME") ?? "gudok"
         configuration.sellerBusinessNumber = businessNumber.map(SellerIdentity.formatBusinessNumber)

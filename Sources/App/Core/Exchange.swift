@@ -28,6 +28,15 @@ final class Exchange: @unchecked Sendable {
     }
 
     var path: [String: String] { request.pathParameters }
+
+    /// A `{name}` segment of the route's pattern. The router fills every one it matched, so a missing one is a route
+    /// registered with a different name: answered as not found rather than crashing the responder.
+    func pathParameter(_ name: String) throws -> String {
+        guard let value = request.pathParameters[name] else {
+            throw HTTPError(404, code: "NOT_FOUND", message: "요청한 주소를 찾을 수 없습니다.")
+        }
+        return value
+    }
     var now: Date { app.clock.now() }
     var isSecure: Bool { request.isHTTPS || app.configuration.isProduction }
 

@@ -21,14 +21,9 @@ enum InvoiceBackfill {
             try connection.transaction {
                 if connection.dialect == .postgres { try connection.execute("SELECT pg_advisory_xact_lock(?)", [.int(0x6775646F6B + 6)]) }
                 var summary = Summary()
-                let groups = try connection.query(
-                    """
-                    SELECT subscription_id, period_index, MIN(created_at) AS first_at FROM payments WHERE invoice_id IS NULL
-                    GROUP BY subscription_id, period_index ORDER BY first_at, subscription_id, period_index
-                    """, [])
-                for group in groups {
-                    try backfill(subscriptionID: group.string("subscription_id"), periodIndex: group.int("period_index"),
-                                 createdAt: Date(unixSeconds: group.int("first_at")), connection, calendar: calendar, now: now, summary: &summary)
+                for group in try PaymentRepository(connection: connection).periodsWithoutInvoice() {
+                    try backfill(subscriptionID: group.subscriptionID, periodIndex: group.periodIndex, createdAt: group.firstAttemptAt, connection,
+                                 calendar: calendar, now: now, summary: &summary)
                 }
                 try attachOrders(connection, calendar: calendar, now: now, summary: &summary)
                 return summary
@@ -71,8 +66,8 @@ enum InvoiceBackfill {
             } else if [.completed, .cancelled, .partialCancelled].contains(payment.status) {
                 surplus = payment.id != invoice.paidPaymentID
             }
-            try connection.execute("UPDATE payments SET invoice_id = ?, surplus = ? WHERE id = ?", [.text(invoice.id), .bool(surplus), .text(payment.id)])
-            try connection.execute("UPDATE orders SET invoice_id = ? WHERE order_id = ? AND invoice_id IS NULL", [.text(invoice.id), .text(payment.orderID)])
+            try PaymentRepository(connection: connection).attachInvoice(paymentID: payment.id, invoiceID: invoice.id, surplus: surplus)
+            try OrderRepository(connection: connection).attachInvoice(orderID: payment.orderID, invoiceID: invoice.id)
             summary.payments += 1
             if surplus && payment.status != .pending { summary.surplus += 1 }
         }
@@ -81,7 +76,7 @@ enum InvoiceBackfill {
     /// Checkout orders never confirmed: one for the plan a pending subscription is on now pays its open first invoice;
     /// any other is left without one (confirming it answers ORDER_VOID).
     private static func attachOrders(_ connection: DatabaseConnection, calendar: BillingCalendar, now: Date, summary: inout Summary) throws {
-        let orders = try connection.query("SELECT * FROM orders WHERE invoice_id IS NULL ORDER BY created_at", []).map(Order.init(row:))
+        let orders = try OrderRepository(connection: connection).withoutInvoice()
         let invoices = InvoiceRepository(connection: connection)
         for order in orders {
             guard let subscription = try SubscriptionRepository(connection: connection).find(id: order.subscriptionID), subscription.status == .pending,
@@ -93,7 +88,7 @@ enum InvoiceBackfill {
                 summary.invoices += 1
             }
             guard let invoice, invoice.status == .open, invoice.planID == subscription.plan.id else { continue }
-            try connection.execute("UPDATE orders SET invoice_id = ? WHERE order_id = ?", [.text(invoice.id), .text(order.orderID)])
+            try OrderRepository(connection: connection).attachInvoice(orderID: order.orderID, invoiceID: invoice.id)
             summary.orders += 1
         }
     }

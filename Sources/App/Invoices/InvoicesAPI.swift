@@ -2,7 +2,7 @@ import Billing
 import Foundation
 import Web
 
-/// `GET /api/invoices`, `GET /api/invoices/{id}` and the printable `GET /invoices/{id}` (README, "How billing works"): the signed-in
+/// `GET /api/invoices`, `GET /api/invoices/{id}` and the printable `GET /invoices/{id}` (docs/billing.md#invoices): the signed-in
 /// customer's own invoices only; another customer's id is 404.
 enum InvoicesAPI {
     static func register(_ table: inout RouteTable) {

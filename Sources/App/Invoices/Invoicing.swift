@@ -13,11 +13,7 @@ struct Invoicing {
         try database.withConnection { connection in
             let invoices = InvoiceRepository(connection: connection)
             if let existing = try invoices.period(subscriptionID: subscription.id, index: index) { return existing }
-            let dates = subscription.anchor.map { anchor in
-                (services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index),
-                 services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index + 1))
-            }
-            let draft = InvoiceRepository.Draft.period(of: subscription, plan: subscription.plan, index: index, start: dates?.0, end: dates?.1)
+            let draft = periodDraft(for: subscription, index: index)
             do {
                 return try connection.transaction { try invoices.insert(draft, now: now, zone: services.calendar.timeZone) }
             } catch let error as DatabaseError where error.isUniqueViolation {
@@ -25,5 +21,11 @@ struct Invoicing {
                 return winner
             }
         }
+    }
+
+    /// What the period costs on the subscription's plan as it is now; its dates once the subscription has an anchor.
+    func periodDraft(for subscription: Subscription, index: Int) -> InvoiceRepository.Draft {
+        let period = subscription.anchor.map { services.calendar.period(anchor: $0, cycle: subscription.cycle, index: index) }
+        return .period(of: subscription, plan: subscription.plan, index: index, start: period?.start, end: period?.end)
     }
 }

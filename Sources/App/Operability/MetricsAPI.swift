@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Storage
 import Web
@@ -23,42 +24,28 @@ enum MetricsAPI {
 
     private static func databaseGauges(_ exchange: Exchange) throws -> String {
         try exchange.withDatabase { connection in
-            var out = "# HELP gudok_payments Payments (charge attempts) by status; charges by outcome.\n# TYPE gudok_payments gauge\n"
-            for row in try connection.query("SELECT status, COUNT(*) AS n FROM payments GROUP BY status ORDER BY status", []) {
-                out += "gudok_payments{status=\"\(Metrics.escape(row.string("status")))\"} \(row.int("n"))\n"
+            let figures = OperationalFigures(connection: connection)
+            var out = ""
+            func family(_ name: String, _ help: String, label: String, _ rows: [(String, Int)]) {
+                out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+                for (key, value) in rows { out += "\(name){\(label)=\"\(Metrics.escape(key))\"} \(value)\n" }
             }
-            let pending = try connection.queryOne("SELECT COUNT(*) AS n FROM payments WHERE status = 'PENDING'", [])?.int("n") ?? 0
-            out += "# HELP gudok_pending_payments Payments waiting for Toss's answer or reconcile.\n# TYPE gudok_pending_payments gauge\n"
-            out += "gudok_pending_payments \(pending)\n"
-            out += "# HELP gudok_subscriptions Subscriptions by status.\n# TYPE gudok_subscriptions gauge\n"
-            for row in try connection.query("SELECT status, COUNT(*) AS n FROM subscriptions GROUP BY status ORDER BY status", []) {
-                out += "gudok_subscriptions{status=\"\(Metrics.escape(row.string("status")))\"} \(row.int("n"))\n"
+            func gauge(_ name: String, _ help: String, _ value: Int) {
+                out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
             }
-            out += "# HELP gudok_webhook_events Webhook events by outcome.\n# TYPE gudok_webhook_events gauge\n"
-            for row in try connection.query("SELECT outcome, COUNT(*) AS n FROM webhook_events GROUP BY outcome ORDER BY outcome", []) {
-                out += "gudok_webhook_events{outcome=\"\(Metrics.escape(row.string("outcome")))\"} \(row.int("n"))\n"
-            }
-            out += "# HELP gudok_invoices Invoices by status.\n# TYPE gudok_invoices gauge\n"
-            for row in try connection.query("SELECT status, COUNT(*) AS n FROM invoices GROUP BY status ORDER BY status", []) {
-                out += "gudok_invoices{status=\"\(Metrics.escape(row.string("status")))\"} \(row.int("n"))\n"
-            }
-            let surplus = try connection.query("SELECT status, COUNT(*) AS n, COALESCE(SUM(amount), 0) AS won FROM payments WHERE surplus = 1 GROUP BY status", [])
-            let refunded = surplus.filter { $0.string("status") == "CANCELLED" }
-            let waiting = surplus.filter { $0.string("status") == "COMPLETED" || $0.string("status") == "PARTIAL_CANCELLED" }
-            out += "# HELP gudok_surplus_approvals Approvals Toss held for an invoice already settled: refunded by gudok, or waiting for the refund.\n"
-            out += "# TYPE gudok_surplus_approvals gauge\n"
-            out += "gudok_surplus_approvals{state=\"refunded\"} \(refunded.reduce(0) { $0 + $1.int("n") })\n"
-            out += "gudok_surplus_approvals{state=\"awaiting_refund\"} \(waiting.reduce(0) { $0 + $1.int("n") })\n"
-            let blocked = try connection.queryOne("SELECT COUNT(*) AS n FROM subscriptions WHERE charge_blocked IS NOT NULL", [])?.int("n") ?? 0
-            out += "# HELP gudok_subscriptions_charge_blocked Subscriptions whose charging is stopped by an operator-side fault (billing key unreadable).\n"
-            out += "# TYPE gudok_subscriptions_charge_blocked gauge\ngudok_subscriptions_charge_blocked \(blocked)\n"
-            let mismatched = try connection.queryOne(
-                "SELECT COUNT(*) AS n FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.toss_vat IS NOT NULL AND p.surplus = 0 AND p.toss_vat <> i.vat",
-                [])?.int("n") ?? 0
-            out += "# HELP gudok_payments_vat_mismatch Payments whose VAT at Toss differs from their invoice's.\n"
-            out += "# TYPE gudok_payments_vat_mismatch gauge\ngudok_payments_vat_mismatch \(mismatched)\n"
-            out += "# HELP gudok_db_pool_idle_connections Idle database connections in this responder's pool.\n# TYPE gudok_db_pool_idle_connections gauge\n"
-            out += "gudok_db_pool_idle_connections \(exchange.app.database.idleConnections)\n"
+            let payments = try figures.paymentsByStatus()
+            family("gudok_payments", "Payments (charge attempts) by status; charges by outcome.", label: "status", payments)
+            gauge("gudok_pending_payments", "Payments waiting for Toss's answer or reconcile.", payments.first { $0.0 == "PENDING" }?.1 ?? 0)
+            family("gudok_subscriptions", "Subscriptions by status.", label: "status", try figures.subscriptionsByStatus())
+            family("gudok_webhook_events", "Webhook events by outcome.", label: "outcome", try figures.webhookEventsByOutcome())
+            family("gudok_invoices", "Invoices by status.", label: "status", try figures.invoicesByStatus())
+            let surplus = try figures.surplusApprovals()
+            family("gudok_surplus_approvals", "Approvals Toss held for an invoice already settled: refunded by gudok, or waiting for the refund.",
+                   label: "state", [("refunded", surplus.refunded), ("awaiting_refund", surplus.awaitingRefund)])
+            gauge("gudok_subscriptions_charge_blocked", "Subscriptions whose charging is stopped by an operator-side fault (billing key unreadable).",
+                  try figures.chargeBlockedSubscriptions())
+            gauge("gudok_payments_vat_mismatch", "Payments whose VAT at Toss differs from their invoice's.", try figures.vatMismatches())
+            gauge("gudok_db_pool_idle_connections", "Idle database connections in this responder's pool.", exchange.app.database.idleConnections)
             return out
         }
     }

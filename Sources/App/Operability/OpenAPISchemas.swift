@@ -1,6 +1,6 @@
 import Web
 
-/// Component schemas of the JSON shapes in SPEC §4; the handlers build exactly these objects.
+/// Component schemas of the JSON shapes (docs/api.md#json-shapes); the handlers build exactly these objects.
 enum OpenAPISchemas {
     static func object(_ properties: [(String, JSON)], required: [String]? = nil, additional: Bool = false) -> JSON {
         var object: JSONObject = ["type": "object", "properties": .object(JSONObject(properties))]

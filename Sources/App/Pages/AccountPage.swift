@@ -41,22 +41,14 @@ enum AccountPage {
         }
         table.page("POST", "/account/subscriptions/{subscription_id}/cancel", .signedIn, summary: "Cancel (form)") { exchange in
             let atPeriodEnd = exchange.request.form["at_period_end"] != "0"
-            do {
-                let subscription = try exchange.subscriptions.cancel(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!,
-                                                                     atPeriodEnd: atPeriodEnd)
-                let message = subscription.status == .cancelled ? "구독이 해지되었습니다." : "현재 결제 기간이 끝나면 구독이 해지됩니다."
-                return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent(message))
-            } catch let error as SubscriptionError {
-                throw error.httpError
-            }
+            let subscription = try exchange.subscriptions.cancel(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"),
+                                                                 atPeriodEnd: atPeriodEnd)
+            let message = subscription.status == .cancelled ? "구독이 해지되었습니다." : "현재 결제 기간이 끝나면 구독이 해지됩니다."
+            return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent(message))
         }
         table.page("POST", "/account/subscriptions/{subscription_id}/resume", .signedIn, summary: "Resume (form)") { exchange in
-            do {
-                _ = try exchange.subscriptions.resume(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!)
-                return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent("해지 예약이 취소되었습니다."))
-            } catch let error as SubscriptionError {
-                throw error.httpError
-            }
+            _ = try exchange.subscriptions.resume(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"))
+            return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent("해지 예약이 취소되었습니다."))
         }
     }
 

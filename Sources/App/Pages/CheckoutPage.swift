@@ -6,7 +6,7 @@ enum CheckoutPage {
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/checkout/{plan_id}", .signedIn, summary: "Checkout page") { exchange in
             let user = try exchange.requireUser()
-            guard let plan = try exchange.withDatabase({ try PlanRepository(connection: $0).find(id: exchange.path["plan_id"]!) }), plan.isActive else {
+            guard let plan = try exchange.withDatabase({ try PlanRepository(connection: $0).find(id: try exchange.pathParameter("plan_id")) }), plan.isActive else {
                 throw HTTPError.notFound("요금제를 찾을 수 없습니다.", code: "PLAN_NOT_FOUND")
             }
             let current = try exchange.withDatabase { try SubscriptionRepository(connection: $0).forUser(user.id) }

@@ -38,9 +38,27 @@ struct PlanRepository {
     }
 
     func count() throws -> Int { try connection.queryOne("SELECT COUNT(*) AS n FROM plans", [])?.int("n") ?? 0 }
+
+    /// Where a new plan goes in the list: after every other.
+    func nextSortOrder() throws -> Int {
+        try connection.queryOne("SELECT COALESCE(MAX(sort_order), -1) + 1 AS n FROM plans", [])?.int("n") ?? 0
+    }
+
+    func delete(id: String) throws {
+        try connection.execute("DELETE FROM plans WHERE id = ?", [.text(id)])
+    }
+
+    /// How many subscriptions ever used the plan. On PostgreSQL the plan row stays locked until the transaction ends, so a
+    /// subscription cannot start on it between this count and what the caller does with it.
+    func usageLockingPlan(id: String) throws -> Int {
+        if connection.dialect == .postgres {
+            try connection.execute("SELECT id FROM plans WHERE id = ? FOR UPDATE", [.text(id)])
+        }
+        return try connection.queryOne("SELECT COUNT(*) AS n FROM subscriptions WHERE plan_id = ?", [.text(id)])?.int("n") ?? 0
+    }
 }
 
-/// The demo catalogue of SPEC §3.
+/// The demo catalogue `gudok seed` inserts into an empty plan table (docs/operations.md#commands).
 public enum DemoPlans {
     static let catalogue: [(String, String, Int, String, [String])] = [
         ("베이직", "BASIC", 9_900, "MONTHLY", ["프로젝트 3개", "팀원 5명", "이메일 지원"]),

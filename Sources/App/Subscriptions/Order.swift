@@ -53,4 +53,12 @@ struct OrderRepository {
         try connection.execute("UPDATE orders SET status = ?, failure_code = ?, failure_reason = ?, updated_at = ? WHERE order_id = ? AND status <> 'PAID'",
                                [.text(status), .optional(code), .optional(reason), .int(now.unixSeconds), .text(orderID)])
     }
+
+    func withoutInvoice() throws -> [Order] {
+        try connection.query("SELECT * FROM orders WHERE invoice_id IS NULL ORDER BY created_at", []).map(Order.init(row:))
+    }
+
+    func attachInvoice(orderID: String, invoiceID: String) throws {
+        try connection.execute("UPDATE orders SET invoice_id = ? WHERE order_id = ? AND invoice_id IS NULL", [.text(invoiceID), .text(orderID)])
+    }
 }

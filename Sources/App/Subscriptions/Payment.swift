@@ -150,6 +150,20 @@ struct PaymentRepository {
             [.text(code), .text(reason), .optional(paymentKey), .int(now.unixSeconds), .text(orderID)]) == 1
     }
 
+    /// (subscription, period) pairs whose payments were made before invoices existed, oldest first.
+    func periodsWithoutInvoice() throws -> [(subscriptionID: String, periodIndex: Int, firstAttemptAt: Date)] {
+        try connection.query(
+            """
+            SELECT subscription_id, period_index, MIN(created_at) AS first_at FROM payments WHERE invoice_id IS NULL
+            GROUP BY subscription_id, period_index ORDER BY first_at, subscription_id, period_index
+            """, []).map { ($0.string("subscription_id"), $0.int("period_index"), Date(unixSeconds: $0.int("first_at"))) }
+    }
+
+    func attachInvoice(paymentID: String, invoiceID: String, surplus: Bool) throws {
+        try connection.execute("UPDATE payments SET invoice_id = ?, surplus = ? WHERE id = ? AND invoice_id IS NULL",
+                               [.text(invoiceID), .bool(surplus), .text(paymentID)])
+    }
+
     /// Approvals gudok must give back that are not refunded yet (the refund call failed or never ran).
     func surplusToRefund(limit: Int) throws -> [Payment] {
         try connection.query("SELECT * FROM payments WHERE surplus = 1 AND status IN ('COMPLETED', 'PARTIAL_CANCELLED') ORDER BY updated_at LIMIT ?",

@@ -1,7 +1,7 @@
 import Web
 
-/// Refusals of the subscription routes, mapped to SPEC §4's codes in one place.
-enum SubscriptionError: Error, Equatable {
+/// Refusals of the subscription routes, mapped to their HTTP codes in one place (docs/api.md#subscriptions-api).
+enum SubscriptionError: HTTPErrorConvertible, Equatable {
     case planNotFound
     case subscriptionNotFound
     case orderNotFound
@@ -21,6 +21,7 @@ enum SubscriptionError: Error, Equatable {
     case paymentInProgress
     /// Toss approved this payment for a period already paid by another: gudok refunded it.
     case duplicateRefunded
+    case invalidField(name: String, message: String)
 
     var httpError: HTTPError {
         switch self {
@@ -44,6 +45,7 @@ enum SubscriptionError: Error, Equatable {
             HTTPError(409, code: "ORDER_VOID", message: "요금제가 바뀌어 더 이상 유효하지 않은 주문입니다. 새 요금제로 다시 결제해 주세요. 결제되지 않았습니다.")
         case .paymentInProgress:
             HTTPError(409, code: "PAYMENT_IN_PROGRESS", message: "이 청구서의 결제를 결제사에서 확인하고 있습니다. 이중 결제는 되지 않으니 잠시 후 다시 확인해 주세요.")
+        case .invalidField(_, let message): HTTPError(400, code: "INVALID_FIELD", message: message)
         case .duplicateRefunded:
             HTTPError(409, code: "DUPLICATE_PAYMENT_REFUNDED", message: "이미 결제가 끝난 기간이라 이 결제는 자동으로 전액 환불되었습니다.")
         }

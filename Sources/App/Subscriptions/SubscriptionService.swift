@@ -1,4 +1,5 @@
 import Billing
+import Crypto
 import Foundation
 import Storage
 import Toss
@@ -29,9 +30,8 @@ struct SubscriptionService {
         if let customerKey, !SubscriptionService.isValidCustomerKey(customerKey) { throw SubscriptionError.invalidCustomerKey }
         return try database.withConnection { connection in
             try connection.transaction {
-                if connection.dialect == .postgres {
-                    try connection.execute("SELECT id FROM users WHERE id = ? FOR UPDATE", [.text(user.id)])
-                }
+                // One subscribe at a time per user: two tabs never make two subscriptions.
+                try UserRepository(connection: connection).lock(id: user.id)
                 guard let plan = try PlanRepository(connection: connection).find(id: planID), plan.isActive else { throw SubscriptionError.planNotFound }
                 let subscriptions = SubscriptionRepository(connection: connection)
                 let mine = try subscriptions.forUser(user.id)
@@ -122,7 +122,7 @@ struct SubscriptionService {
     /// Confirms a payment-window payment. Repeating a confirm that succeeded answers the same payment and charges nothing;
     /// an order whose invoice was voided or paid otherwise never reaches Toss.
     func confirm(user: User, paymentKey: String, orderID: String, amount: Int) throws -> Payment {
-        guard !paymentKey.isEmpty, paymentKey.utf8.count <= 200 else { throw HTTPError.badRequest("payment_key가 올바르지 않습니다.", code: "INVALID_FIELD") }
+        guard !paymentKey.isEmpty, paymentKey.utf8.count <= 200 else { throw SubscriptionError.invalidField(name: "payment_key", message: "payment_key가 올바르지 않습니다.") }
         let (order, existing, invoice) = try database.withConnection { connection -> (Order, Payment?, Invoice?) in
             guard let order = try OrderRepository(connection: connection).find(orderID: orderID, userID: user.id) else {
                 throw SubscriptionError.orderNotFound
@@ -142,7 +142,8 @@ struct SubscriptionService {
                 break  // a previous confirm got no answer: ask again with the same idempotency key
             }
         } else {
-            guard let invoice else { throw SubscriptionError.orderNotFound }
+            // An order from before invoices that the backfill could not bind to an open invoice pays nothing any more.
+            guard let invoice else { throw SubscriptionError.orderVoid }
             switch invoice.status {
             case .void, .uncollectible: throw SubscriptionError.orderVoid
             case .paid: throw SubscriptionError.alreadySubscribed
@@ -237,7 +238,7 @@ struct SubscriptionService {
     /// Issues and seals the billing key. A PENDING subscription is charged for its first period at once — unless a payment
     /// of that period is already waiting for Toss, which is settled instead; a PAST_DUE one is retried at once.
     func issueBillingKey(user: User, customerKey: String, authKey: String) throws -> Subscription {
-        guard !authKey.isEmpty, authKey.utf8.count <= 300 else { throw HTTPError.badRequest("auth_key가 올바르지 않습니다.", code: "INVALID_FIELD") }
+        guard !authKey.isEmpty, authKey.utf8.count <= 300 else { throw SubscriptionError.invalidField(name: "auth_key", message: "auth_key가 올바르지 않습니다.") }
         guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(customerKey: customerKey, userID: user.id) })
         else { throw SubscriptionError.subscriptionNotFound }
         guard [.pending, .active, .pastDue].contains(subscription.status) else { throw SubscriptionError.notActive }

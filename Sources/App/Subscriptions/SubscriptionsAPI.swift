@@ -1,37 +1,33 @@
 import Foundation
 import Web
 
-/// `/api/subscriptions/*` of SPEC §4 (the seed's routes, kept compatible).
+/// `/api/subscriptions/*`: the seed's routes, kept compatible (docs/api.md#subscriptions-api).
 enum SubscriptionsAPI {
     static func register(_ table: inout RouteTable) {
         table.api("POST", "/api/subscriptions/subscribe", .signedIn, summary: "Start a subscription (PENDING)",
                   doc: APIDoc(request: "SubscribeRequest", responses: [(201, "Subscription"), (401, "Error"), (404, "Error"), (409, "Error")])) { exchange in
             let body = try JSONBody(exchange.request)
-            let subscription = try run { try exchange.subscriptions.subscribe(user: try exchange.requireUser(), planID: try body.string("plan_id"),
-                                                                                customerKey: try body.optionalString("customer_key")) }
+            let subscription = try exchange.subscriptions.subscribe(user: try exchange.requireUser(), planID: try body.string("plan_id"),
+                                                                    customerKey: try body.optionalString("customer_key"))
             return .json(subscription.json(zone: exchange.zone), status: 201)
         }
         table.api("POST", "/api/subscriptions/{subscription_id}/checkout", .signedIn, summary: "Create the first-period order",
                   doc: APIDoc(responses: [(201, "CheckoutOrder"), (401, "Error"), (404, "Error"), (409, "Error")])) { exchange in
-            let checkout = try run { try exchange.subscriptions.checkout(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!) }
+            let checkout = try exchange.subscriptions.checkout(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"))
             return .json(checkoutJSON(checkout, exchange), status: 201)
         }
         table.api("POST", "/api/subscriptions/payments/confirm", .signedIn, summary: "Confirm a payment-window payment",
                   doc: APIDoc(request: "ConfirmRequest", responses: [(200, "Payment"), (400, "Error"), (401, "Error"), (404, "Error"), (502, "Error")])) { exchange in
             let body = try JSONBody(exchange.request)
-            let payment = try run {
-                try exchange.subscriptions.confirm(user: try exchange.requireUser(), paymentKey: try body.string("payment_key"),
-                                                   orderID: try body.string("order_id"), amount: try body.integerOrDigits("amount"))
-            }
+            let payment = try exchange.subscriptions.confirm(user: try exchange.requireUser(), paymentKey: try body.string("payment_key"),
+                                                             orderID: try body.string("order_id"), amount: try body.integerOrDigits("amount"))
             return .json(payment.json(zone: exchange.zone))
         }
         table.api("POST", "/api/subscriptions/billing/issue", .signedIn, summary: "Register a card (billing key)",
                   doc: APIDoc(request: "BillingIssueRequest", responses: [(200, "BillingIssueResponse"), (400, "Error"), (401, "Error"), (404, "Error"), (502, "Error")])) { exchange in
             let body = try JSONBody(exchange.request)
-            let subscription = try run {
-                try exchange.subscriptions.issueBillingKey(user: try exchange.requireUser(), customerKey: try body.string("customer_key"),
-                                                           authKey: try body.string("auth_key"))
-            }
+            let subscription = try exchange.subscriptions.issueBillingKey(user: try exchange.requireUser(), customerKey: try body.string("customer_key"),
+                                                                          authKey: try body.string("auth_key"))
             return .json(["subscription": subscription.json(zone: exchange.zone), "card": subscription.cardJSON])
         }
         table.api("GET", "/api/subscriptions/my-subscriptions", .signedIn, summary: "The user's subscriptions", doc: APIDoc(responses: [(200, "SubscriptionList"), (401, "Error")])) { exchange in
@@ -44,16 +40,14 @@ enum SubscriptionsAPI {
             let body = exchange.request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
                 ? JSONBody(object: [:]) : try JSONBody(exchange.request)
             let atPeriodEnd = try body.optionalBool("at_period_end") ?? true
-            let subscription = try run {
-                try exchange.subscriptions.cancel(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!,
-                                                  atPeriodEnd: atPeriodEnd)
-            }
+            let subscription = try exchange.subscriptions.cancel(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"),
+                                                                 atPeriodEnd: atPeriodEnd)
             let message = subscription.status == .cancelled ? "구독이 해지되었습니다." : "현재 결제 기간이 끝나면 구독이 해지됩니다."
             return .json(["message": .string(message), "subscription": subscription.json(zone: exchange.zone)])
         }
         table.api("POST", "/api/subscriptions/{subscription_id}/resume", .signedIn, summary: "Undo a pending cancel",
                   doc: APIDoc(responses: [(200, "SubscriptionMessage"), (400, "Error"), (401, "Error"), (404, "Error")])) { exchange in
-            let subscription = try run { try exchange.subscriptions.resume(user: try exchange.requireUser(), subscriptionID: exchange.path["subscription_id"]!) }
+            let subscription = try exchange.subscriptions.resume(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"))
             return .json(["message": "해지 예약이 취소되었습니다.", "subscription": subscription.json(zone: exchange.zone)])
         }
         table.api("GET", "/api/subscriptions/payments", .signedIn, summary: "The user's payments", doc: APIDoc(responses: [(200, "PaymentList"), (401, "Error")])) { exchange in
@@ -69,11 +63,6 @@ enum SubscriptionsAPI {
          "customer_key": .string(checkout.customerKey), "client_key": .string(exchange.app.configuration.tossClientKey),
          "success_url": .string(exchange.publicOrigin + "/api/subscriptions/payments/success"),
          "fail_url": .string(exchange.publicOrigin + "/api/subscriptions/payments/fail")]
-    }
-
-    /// Turns the service's typed refusals into HTTP errors.
-    static func run<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as SubscriptionError { throw error.httpError }
     }
 }
 

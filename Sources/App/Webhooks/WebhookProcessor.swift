@@ -4,7 +4,7 @@ import Storage
 import Toss
 import Web
 
-/// Applies Toss webhook events (SPEC §6). The body is only a hint: payment status comes from a fresh
+/// Applies Toss webhook events (docs/billing.md#webhooks). The body is only a hint: payment status comes from a fresh
 /// `GET /v1/payments/{paymentKey}`, and a payment only ever moves forward.
 struct WebhookProcessor {
     enum Outcome: String {
@@ -21,6 +21,17 @@ struct WebhookProcessor {
     let logger: Logger
     let toss: TossClient
     let now: Date
+
+    /// Processes an event; a failure (database, unexpected answer) is logged and leaves the event DEFERRED for reconcile.
+    func processOrDefer(eventType: String, data: JSONObject, eventID: String) -> (Outcome, String) {
+        do {
+            return try process(eventType: eventType, data: data)
+        } catch {
+            logger.error("webhook_processing_failed", ["event_id": .string(eventID), "event_type": .string(eventType),
+                                                       "error": .string(String(describing: error))])
+            return (.deferred, "processing failed; retried by reconcile")
+        }
+    }
 
     func process(eventType: String, data: JSONObject) throws -> (Outcome, String) {
         switch eventType {
@@ -59,13 +70,14 @@ struct WebhookProcessor {
         var settled: String?
         // A payment waiting for its answer, or one recorded as failed that Toss in fact approved, settles from the answer
         // just fetched (no second lookup).
-        let approved = ["DONE", "PARTIAL_CANCELED", "CANCELED"].contains(answer.status)
-        if payment.status == .pending || (payment.status == .failed && approved) {
+        if payment.status == .pending || (payment.status == .failed && answer.wasApproved) {
             let before = payment.status.rawValue
-            switch try PaymentSettlement(database: database, services: services, logger: logger, now: now).settle(orderID: payment.orderID, with: answer) {
+            var settlement = PaymentSettlement(database: database, services: services, logger: logger, now: now)
+            settlement.refundsSurplusAtOnce = false
+            switch try settlement.settle(orderID: payment.orderID, with: answer) {
             case .pending, .blocked: return (.unchanged, "Toss status \(answer.status)")
             case .charged: settled = "\(before) → COMPLETED"
-            case .surplus: settled = "\(before) → COMPLETED (surplus approval, refunded)"
+            case .surplus: settled = "\(before) → COMPLETED (surplus approval; reconcile refunds it)"
             case .declined: settled = "\(before) → FAILED"
             }
         }
@@ -76,14 +88,7 @@ struct WebhookProcessor {
 
     /// CANCELED / PARTIAL_CANCELED at Toss: record the refunded amount, forward only.
     func applyRefunds(_ answer: TossPayment, to orderID: String) throws -> (Outcome, String) {
-        let target: PaymentStatus
-        switch answer.status {
-        case "CANCELED": target = .cancelled
-        case "PARTIAL_CANCELED": target = .partialCancelled
-        case "DONE": target = .completed
-        case "ABORTED", "EXPIRED": target = .failed
-        default: return (.unchanged, "Toss status \(answer.status)")
-        }
+        guard let target = answer.paymentStatus else { return (.unchanged, "Toss status \(answer.status)") }
         let refunded = max(0, answer.totalAmount - answer.balanceAmount)
         return try database.withConnection { connection in
             try connection.transaction {

@@ -23,19 +23,10 @@ enum WebhooksAPI {
             let data = object["data"]?.objectValue ?? [:]
             let transmissionID = exchange.request.header(transmissionHeader).flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
             let eventID = Identifier.make()
-            let recorded: Bool = try exchange.withDatabase { connection in
-                do {
-                    try connection.execute(
-                        """
-                        INSERT INTO webhook_events (id, transmission_id, event_type, payment_key, received_at, payload, outcome)
-                        VALUES (?, ?, ?, ?, ?, ?, 'RECEIVED')
-                        """,
-                        [.text(eventID), .optional(transmissionID), .text(String(eventType.prefix(100))), .optional(data["paymentKey"]?.stringValue),
-                         .int(Date().unixSeconds), .text(redacted(object).serializedString())])
-                    return true
-                } catch let error as DatabaseError where error.isUniqueViolation {
-                    return false
-                }
+            let recorded = try exchange.withDatabase {
+                try WebhookEventRepository(connection: $0).record(id: eventID, transmissionID: transmissionID, eventType: String(eventType.prefix(100)),
+                                                                  paymentKey: data["paymentKey"]?.stringValue, payload: redacted(object),
+                                                                  receivedAt: Date())
             }
             guard recorded else {
                 exchange.app.logger.info("webhook", ["event_type": .string(eventType), "outcome": "DUPLICATE"])
@@ -43,11 +34,8 @@ enum WebhooksAPI {
             }
             let processor = WebhookProcessor(database: exchange.app.database, services: exchange.app.services, logger: exchange.app.logger,
                                              toss: exchange.app.services.quickToss, now: exchange.now)
-            let (outcome, detail) = (try? processor.process(eventType: eventType, data: data)) ?? (.deferred, "processing failed")
-            try exchange.withDatabase { connection in
-                try connection.execute("UPDATE webhook_events SET outcome = ?, detail = ? WHERE id = ?",
-                                       [.text(outcome.rawValue), .text(detail), .text(eventID)])
-            }
+            let (outcome, detail) = processor.processOrDefer(eventType: eventType, data: data, eventID: eventID)
+            try exchange.withDatabase { try WebhookEventRepository(connection: $0).setOutcome(id: eventID, outcome: outcome.rawValue, detail: detail) }
             exchange.app.logger.info("webhook", ["event_type": .string(eventType), "outcome": .string(outcome.rawValue), "detail": .string(detail)])
             return .json(["status": .string(outcome.rawValue.lowercased())])
         }
