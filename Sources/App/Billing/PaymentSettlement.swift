@@ -48,17 +48,16 @@ struct PaymentSettlement {
                 case .pending, .failed:
                     break
                 }
-                let invoice = try payInvoice(for: payment, paidAt: paidAt, connection)
+                let paysInvoice = try payInvoice(for: payment, paidAt: paidAt, connection)
                 guard try payments.complete(orderID: orderID, paymentKey: answer.paymentKey, method: answer.method, paidAt: paidAt,
                                             receiptURL: answer.receiptURL, transactionKey: answer.lastTransactionKey, vat: answer.vat,
-                                            suppliedAmount: answer.suppliedAmount, surplus: invoice == nil, now: now)
+                                            suppliedAmount: answer.suppliedAmount, surplus: !paysInvoice, now: now)
                 else { return .alreadySettled }
                 if !payment.isBillingCharge { try OrderRepository(connection: connection).setStatus(orderID: orderID, status: "PAID", now: now) }
                 payment.status = .completed
                 payment.paymentKey = answer.paymentKey
-                payment.surplus = invoice == nil
-                guard let invoice else { return .surplus(payment) }
-                return .paid(payment, invoice)
+                payment.surplus = !paysInvoice
+                return paysInvoice ? .paid(payment) : .surplus(payment)
             }
         }
         switch result {
@@ -66,8 +65,8 @@ struct PaymentSettlement {
             return .pending(reason: "ORDER_NOT_FOUND")
         case .alreadySettled:
             return .charged
-        case .paid(let payment, let invoice):
-            checkVAT(invoice, tossVAT: answer.vat, amount: answer.totalAmount, paymentID: payment.id)
+        case .paid(let payment):
+            checkVAT(payment, tossVAT: answer.vat, tossAmount: answer.totalAmount)
             logger.info("charge", ["order_id": .string(orderID), "outcome": "charged", "amount": .int(answer.totalAmount)])
             return .charged
         case .surplus(let payment):
@@ -81,45 +80,49 @@ struct PaymentSettlement {
     private enum ApprovalResult {
         case unknownOrder
         case alreadySettled
-        case paid(Payment, Invoice)
+        case paid(Payment)
         case surplus(Payment)
     }
 
-    /// Marks the payment's invoice PAID and moves the subscription on from it, if both can take it; answers the invoice
-    /// paid. nil: the approval is a surplus.
-    private func payInvoice(for payment: Payment, paidAt: Date, _ connection: DatabaseConnection) throws -> Invoice? {
-        let invoices = InvoiceRepository(connection: connection)
+    /// Marks the payment's invoice PAID and moves the subscription on from it, if both can take it (the invoice is still
+    /// OPEN, the subscription is waiting for that period). False: the approval is a surplus.
+    private func payInvoice(for payment: Payment, paidAt: Date, _ connection: DatabaseConnection) throws -> Bool {
         let subscriptions = SubscriptionRepository(connection: connection)
-        guard let invoiceID = payment.invoiceID, let invoice = try invoices.find(id: invoiceID), invoice.status == .open,
-              let subscription = try subscriptions.find(id: payment.subscriptionID) else { return nil }
-        let firstPeriod = subscription.status == .pending && invoice.periodIndex == 0
+        guard let invoiceID = payment.invoiceID, let subscription = try subscriptions.find(id: payment.subscriptionID) else { return false }
+        let firstPeriod = subscription.status == .pending && payment.periodIndex == 0
         // The first period starts when gudok learns of the payment, by its own clock (the test clock, `bill --now`), not Toss's.
-        let event: SubscriptionEvent = firstPeriod ? .firstPaymentSucceeded(at: now) : .renewalSucceeded(periodIndex: invoice.periodIndex)
-        guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return nil }
+        let event: SubscriptionEvent = firstPeriod ? .firstPaymentSucceeded(at: now) : .renewalSucceeded(periodIndex: payment.periodIndex)
+        guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return false }
         var served = subscription
-        if firstPeriod, served.plan.id != invoice.planID, let plan = try PlanRepository(connection: connection).find(id: invoice.planID) {
+        var firstPeriodDates: BillingPeriod?
+        if firstPeriod {
             // Activation serves the plan that was paid for, never the one the subscription points at now.
-            try subscriptions.setPlan(id: subscription.id, planID: plan.id)
-            served.plan = plan
+            guard let invoice = try InvoiceRepository(connection: connection).find(id: invoiceID), invoice.status == .open else { return false }
+            if served.plan.id != invoice.planID, let plan = try PlanRepository(connection: connection).find(id: invoice.planID) {
+                try subscriptions.setPlan(id: subscription.id, planID: plan.id)
+                served.plan = plan
+            }
+            firstPeriodDates = services.calendar.period(anchor: now, cycle: served.cycle, index: 0)
         }
-        let anchor = firstPeriod ? now : subscription.anchor
-        let period = anchor.map { services.calendar.period(anchor: $0, cycle: served.cycle, index: invoice.periodIndex) }
-        guard try invoices.markPaid(id: invoice.id, paymentID: payment.id, paidAt: paidAt, periodStart: period?.start, periodEnd: period?.end,
-                                    now: now) else { return nil }
+        guard try InvoiceRepository(connection: connection).markPaid(id: invoiceID, paymentID: payment.id, paidAt: paidAt,
+                                                                   periodStart: firstPeriodDates?.start, periodEnd: firstPeriodDates?.end, now: now)
+        else { return false }
         // The subscription row is locked, so the transition cannot lose a race; if it does, nothing of this is kept.
         guard case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(event, to: served) else {
             throw SettlementError.subscriptionMoved(subscription.id)
         }
-        return invoice
+        return true
     }
 
     enum SettlementError: Error { case subscriptionMoved(String) }
 
-    /// Toss's VAT split should be the invoice's; a difference is logged for the operator (and shown in /metrics).
-    private func checkVAT(_ invoice: Invoice, tossVAT: Int?, amount: Int, paymentID: String) {
-        guard let tossVAT, tossVAT != invoice.vat || amount != invoice.total else { return }
-        logger.warning("vat_mismatch", ["payment_id": .string(paymentID), "invoice_id": .string(invoice.id), "invoice_vat": .int(invoice.vat),
-                                        "toss_vat": .int(tossVAT), "invoice_total": .int(invoice.total), "amount": .int(amount)])
+    /// Toss's VAT split should be the invoice's (the invoice's total is the amount charged); a difference is logged for the
+    /// operator and counted in /metrics.
+    private func checkVAT(_ payment: Payment, tossVAT: Int?, tossAmount: Int) {
+        let invoiceVAT = VAT.included(in: payment.amount)
+        guard let tossVAT, tossVAT != invoiceVAT || tossAmount != payment.amount else { return }
+        logger.warning("vat_mismatch", ["payment_id": .string(payment.id), "invoice_id": .optional(payment.invoiceID), "invoice_vat": .int(invoiceVAT),
+                                        "toss_vat": .int(tossVAT), "invoice_total": .int(payment.amount), "toss_amount": .int(tossAmount)])
     }
 
     // MARK: refusals
