@@ -61,14 +61,6 @@ public enum InvoiceStatus: String, Sendable, CaseIterable {
     case uncollectible = "UNCOLLECTIBLE"
 }
 
-/// Human-readable invoice numbers: `GD-2026-000123`, the year of issue and a sequence shared by every year.
-public enum InvoiceNumber {
-    public static func format(year: Int, sequence: Int) -> String {
-        let digits = String(sequence)
-        return "GD-\(year)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
-    }
-}
-
 extension InvoiceStatus {
     public var koreanLabel: String {
         switch self {

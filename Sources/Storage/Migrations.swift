@@ -202,7 +202,7 @@ public enum Migrations {
             CREATE TABLE IF NOT EXISTS invoices (
                 id TEXT PRIMARY KEY,
                 sequence BIGINT NOT NULL UNIQUE,
-                number TEXT NOT NULL UNIQUE,
+                number TEXT NOT NULL,
                 subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
                 user_id TEXT NOT NULL REFERENCES users(id),
                 kind TEXT NOT NULL,
@@ -230,7 +230,6 @@ public enum Migrations {
             "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_per_period ON invoices (subscription_id, period_index) WHERE kind = 'PERIOD' AND status <> 'VOID'",
             "CREATE INDEX IF NOT EXISTS invoices_user ON invoices (user_id, created_at)",
             "CREATE INDEX IF NOT EXISTS invoices_subscription ON invoices (subscription_id, period_index)",
-            "CREATE INDEX IF NOT EXISTS invoices_status ON invoices (status, created_at)",
             "ALTER TABLE payments ADD COLUMN invoice_id TEXT REFERENCES invoices(id)",
             // 1: an extra approval, not the invoice's own payment (refunded when Toss approved it for an invoice already settled).
             "ALTER TABLE payments ADD COLUMN surplus INTEGER NOT NULL DEFAULT 0",
@@ -241,8 +240,7 @@ public enum Migrations {
             CREATE UNIQUE INDEX IF NOT EXISTS payments_one_paid ON payments (invoice_id)
             WHERE status IN ('COMPLETED', 'PARTIAL_CANCELLED', 'CANCELLED') AND surplus = 0
             """,
-            "CREATE INDEX IF NOT EXISTS payments_invoice ON payments (invoice_id, status)",
-            "CREATE INDEX IF NOT EXISTS payments_surplus ON payments (surplus, status)",
+            "CREATE INDEX IF NOT EXISTS payments_surplus ON payments (updated_at) WHERE surplus = 1",
             "ALTER TABLE orders ADD COLUMN invoice_id TEXT REFERENCES invoices(id)",
             // Every subscription write is compare-and-set on this column.
             "ALTER TABLE subscriptions ADD COLUMN version INTEGER NOT NULL DEFAULT 0",

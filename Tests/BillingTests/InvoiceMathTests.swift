@@ -44,11 +44,6 @@ final class InvoiceMathTests: XCTestCase {
         XCTAssertEqual(totals.total, 5_000)
     }
 
-    func testInvoiceNumbersAreZeroPaddedWithTheYear() {
-        XCTAssertEqual(InvoiceNumber.format(year: 2026, sequence: 123), "GD-2026-000123")
-        XCTAssertEqual(InvoiceNumber.format(year: 2027, sequence: 1_234_567), "GD-2027-1234567")
-    }
-
     func testARenewalDeclinedWhileCancellingAtPeriodEndEndsTheSubscriptionWithoutDunning() {
         let leaving = SubscriptionState(status: .active, anchor: date(2027, 1, 31, 10), currentPeriodIndex: 2, cancelAtPeriodEnd: true)
         guard case .success(let next) = leaving.applying(.renewalDeclined(periodIndex: 3), dunning: .standard) else {

@@ -25,36 +25,36 @@ struct Charger {
     func charge(_ subscription: Subscription, periodIndex: Int, attempt: Int, now: Date) throws -> ChargeOutcome {
         let settlement = PaymentSettlement(database: database, services: services, logger: logger, now: now)
         let orderID = OrderID.renewal(subscriptionID: subscription.id, periodIndex: periodIndex, attempt: attempt)
-        let (known, found) = try database.withConnection { connection in
-            (try InvoiceRepository(connection: connection).period(subscriptionID: subscription.id, index: periodIndex),
-             try PaymentRepository(connection: connection).find(orderID: orderID))
-        }
-        var existing = found
-        if let existing, existing.status != .pending {
-            return try replay(existing, settlement: settlement)
+        let known = try database.withConnection {
+            try InvoiceRepository(connection: $0).period(subscriptionID: subscription.id, index: periodIndex)
         }
         // A billing key that cannot be opened is the operator's problem (rotated secret, damaged data), not a decline.
         let billingKey = subscription.sealedBillingKey.flatMap { services.vault.open($0, subscriptionID: subscription.id) }
         if subscription.sealedBillingKey != nil, billingKey == nil {
-            return try block(subscription, orderID: existing == nil ? nil : orderID, settlement: settlement, now: now)
+            let attempted = try database.withConnection { try PaymentRepository(connection: $0).find(orderID: orderID) }
+            if let attempted, attempted.status != .pending { return try replay(attempted, settlement: settlement) }
+            return try block(subscription, orderID: attempted == nil ? nil : orderID, settlement: settlement, now: now)
         }
         if subscription.chargeBlocked != nil {
             try database.withConnection { try SubscriptionRepository(connection: $0).setChargeBlocked(id: subscription.id, reason: nil, now: now) }
         }
         if let known, known.status != .open {
             // Nothing is owed any more: find out what became of an attempt already made, never send one.
-            guard existing != nil else { return .pending(reason: "INVOICE_\(known.status.rawValue)") }
+            guard let attempted = try database.withConnection({ try PaymentRepository(connection: $0).find(orderID: orderID) }) else {
+                return .pending(reason: "INVOICE_\(known.status.rawValue)")
+            }
+            if attempted.status != .pending { return try replay(attempted, settlement: settlement) }
             return try lookUp(orderID: orderID, reason: "INVOICE_\(known.status.rawValue)", now: now)
         }
+        // The attempt's row is written before Toss is called; one already there (a crash, a second pass) is re-sent as it was.
         var invoice = known
-        if existing == nil {
-            switch try insertAttempt(subscription, invoice: known, orderID: orderID, periodIndex: periodIndex, attempt: attempt, now: now) {
-            case .inserted(let made): invoice = made
-            case .existing(let payment) where payment.status == .pending: existing = payment
-            case .existing(let payment): return try replay(payment, settlement: settlement)
-            case .anotherInFlight: return .pending(reason: "PAYMENT_IN_FLIGHT")
-            case .notOpen(let status): return .pending(reason: "INVOICE_\(status.rawValue)")
-            }
+        var existing: Payment?
+        switch try insertAttempt(subscription, invoice: known, orderID: orderID, periodIndex: periodIndex, attempt: attempt, now: now) {
+        case .inserted(let made): invoice = made
+        case .existing(let payment) where payment.status == .pending: existing = payment
+        case .existing(let payment): return try replay(payment, settlement: settlement)
+        case .anotherInFlight: return .pending(reason: "PAYMENT_IN_FLIGHT")
+        case .notOpen(let status): return .pending(reason: "INVOICE_\(status.rawValue)")
         }
         guard let billingKey else {
             if existing != nil {

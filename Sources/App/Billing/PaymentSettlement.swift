@@ -35,13 +35,7 @@ struct PaymentSettlement {
         let result = try database.withConnection { connection in
             try connection.transaction { () -> ApprovalResult in
                 let payments = PaymentRepository(connection: connection)
-                guard var payment = try payments.find(orderID: orderID) else { return .unknownOrder }
-                if connection.dialect == .postgres {
-                    // SQLite's write transaction already excludes other writers; PostgreSQL reads again under the row lock.
-                    try SubscriptionRepository(connection: connection).lock(id: payment.subscriptionID)
-                    guard let locked = try payments.find(orderID: orderID) else { return .unknownOrder }
-                    payment = locked
-                }
+                guard var payment = try payments.findLockingSubscription(orderID: orderID) else { return .unknownOrder }
                 switch payment.status {
                 case .completed, .cancelled, .partialCancelled:
                     return payment.surplus ? .surplus(payment) : .alreadySettled
@@ -98,8 +92,8 @@ struct PaymentSettlement {
         if firstPeriod {
             // Activation serves the plan that was paid for, never the one the subscription points at now.
             guard let invoice = try InvoiceRepository(connection: connection).find(id: invoiceID), invoice.status == .open else { return false }
-            if served.plan.id != invoice.planID, let plan = try PlanRepository(connection: connection).find(id: invoice.planID) {
-                try subscriptions.setPlan(id: subscription.id, planID: plan.id)
+            if served.plan.id != invoice.planID {
+                guard let plan = try PlanRepository(connection: connection).find(id: invoice.planID) else { return false }
                 served.plan = plan
             }
             firstPeriodDates = services.calendar.period(anchor: now, cycle: served.cycle, index: 0)
@@ -107,6 +101,7 @@ struct PaymentSettlement {
         guard try InvoiceRepository(connection: connection).markPaid(id: invoiceID, paymentID: payment.id, paidAt: paidAt,
                                                                    periodStart: firstPeriodDates?.start, periodEnd: firstPeriodDates?.end, now: now)
         else { return false }
+        if served.plan.id != subscription.plan.id { try subscriptions.setPlan(id: subscription.id, planID: served.plan.id) }
         // The subscription row is locked, so the transition cannot lose a race; if it does, nothing of this is kept.
         guard case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(event, to: served) else {
             throw SettlementError.subscriptionMoved(subscription.id)

@@ -51,33 +51,40 @@ struct InvoiceRepository {
                                 [.text(subscriptionID), .int(Int64(index))]).map(Invoice.init(row:))
     }
 
-    /// Inserts a new invoice with the next number. Call inside a transaction: on SQLite the number is read from the table.
+    /// Inserts a new invoice with the next number (`GD-2026-000123`: the year of issue, then a sequence shared by every year,
+    /// zero-padded to six digits), in one statement. Call inside a transaction: on SQLite the number is read
+    /// from the table (writers are serialized), on PostgreSQL it comes from a sequence (a rolled-back insert leaves a gap).
     /// A unique violation means another writer made this period's invoice first.
     func insert(_ draft: Draft, now: Date, zone: TimeZone, status: InvoiceStatus = .open, paidPaymentID: String? = nil,
                 paidAt: Date? = nil) throws -> Invoice {
-        let sequence: Int
+        let next: String
+        let number: String
         switch connection.dialect {
-        case .postgres: sequence = try connection.queryOne("SELECT nextval('invoice_sequence') AS n", [])?.int("n") ?? 0
-        case .sqlite: sequence = try connection.queryOne("SELECT COALESCE(MAX(sequence), 0) + 1 AS n FROM invoices", [])?.int("n") ?? 1
+        case .postgres:
+            next = "SELECT nextval('invoice_sequence') AS v"
+            number = "CASE WHEN n.v < 1000000 THEN lpad(n.v::text, 6, '0') ELSE n.v::text END"
+        case .sqlite:
+            next = "SELECT COALESCE(MAX(sequence), 0) + 1 AS v FROM invoices"
+            number = "printf('%06d', n.v)"
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        let number = InvoiceNumber.format(year: calendar.component(.year, from: now), sequence: sequence)
         let totals = InvoiceTotals(lines: draft.lines)
-        let id = Identifier.make()
-        let inserted = try connection.query(
+        let rows = try connection.query(
             """
+            WITH n AS (\(next))
             INSERT INTO invoices (id, sequence, number, subscription_id, user_id, kind, period_index, plan_id, plan_name, plan_price, billing_cycle,
             period_start, period_end, lines, subtotal, discount, total, supply_amount, vat, status, paid_payment_id, paid_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+            SELECT ?, n.v, ? || \(number), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM n RETURNING *
             """,
-            [.text(id), .int(Int64(sequence)), .text(number), .text(draft.subscriptionID), .text(draft.userID), .text(draft.kind.rawValue),
-             .int(Int64(draft.periodIndex)), .text(draft.plan.id), .text(draft.plan.name), .int(Int64(draft.plan.price)), .text(draft.plan.billingCycle),
-             .optional(draft.periodStart.map { Int($0.unixSeconds) }), .optional(draft.periodEnd.map { Int($0.unixSeconds) }),
-             .text(Invoice.encodeLines(draft.lines)), .int(Int64(totals.subtotal)), .int(Int64(totals.discount)), .int(Int64(totals.total)),
-             .int(Int64(totals.supplyAmount)), .int(Int64(totals.vat)), .text(status.rawValue), .optional(paidPaymentID),
-             .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds), .int(now.unixSeconds)])
-        guard let row = inserted.first else { throw DatabaseError(kind: .other, message: "invoice \(id) not returned by its insert") }
+            [.text(Identifier.make()), .text("GD-\(calendar.component(.year, from: now))-"), .text(draft.subscriptionID), .text(draft.userID),
+             .text(draft.kind.rawValue), .int(Int64(draft.periodIndex)), .text(draft.plan.id), .text(draft.plan.name), .int(Int64(draft.plan.price)),
+             .text(draft.plan.billingCycle), .optional(draft.periodStart.map { Int($0.unixSeconds) }),
+             .optional(draft.periodEnd.map { Int($0.unixSeconds) }), .text(Invoice.encodeLines(draft.lines)), .int(Int64(totals.subtotal)),
+             .int(Int64(totals.discount)), .int(Int64(totals.total)), .int(Int64(totals.supplyAmount)), .int(Int64(totals.vat)),
+             .text(status.rawValue), .optional(paidPaymentID), .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds),
+             .int(now.unixSeconds)])
+        guard let row = rows.first else { throw DatabaseError(kind: .other, message: "an invoice insert returned no row") }
         return Invoice(row: row)
     }
 

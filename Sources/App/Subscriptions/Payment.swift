@@ -77,6 +77,20 @@ struct PaymentRepository {
         try connection.queryOne("SELECT * FROM payments WHERE order_id = ?", [.text(orderID)]).map(Payment.init(row:))
     }
 
+    /// The payment, read with its subscription's row locked on PostgreSQL (settlements of one subscription take turns; a
+    /// SQLite transaction already excludes other writers). Every write after it is conditional, so a payment read just
+    /// before a concurrent settlement committed only makes those writes find nothing to do.
+    func findLockingSubscription(orderID: String) throws -> Payment? {
+        switch connection.dialect {
+        case .postgres:
+            return try connection.queryOne(
+                "SELECT p.* FROM payments p JOIN subscriptions s ON s.id = p.subscription_id WHERE p.order_id = ? FOR UPDATE OF s",
+                [.text(orderID)]).map(Payment.init(row:))
+        case .sqlite:
+            return try find(orderID: orderID)
+        }
+    }
+
     func find(id: String) throws -> Payment? {
         guard let canonical = Identifier.canonical(id) else { return nil }
         return try connection.queryOne("SELECT * FROM payments WHERE id = ?", [.text(canonical)]).map(Payment.init(row:))
