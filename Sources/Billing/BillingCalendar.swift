@@ -17,6 +17,9 @@ public struct BillingCalendar: Sendable {
         self.calendar = calendar
     }
 
+    /// The calendar year `date` falls in, in the zone.
+    public func year(of date: Date) -> Int { calendar.component(.year, from: date) }
+
     /// The start of period `index`; index 0 is the anchor itself.
     public func periodStart(anchor: Date, cycle: BillingCycle, index: Int) -> Date {
         if index == 0 { return anchor }

@@ -1,3 +1,4 @@
+import JSON
 /// The Billing object Toss returns when it issues a billing key.
 /// Its descriptions and mirror leave out `billingKey`, so a stray log line cannot leak it.
 public struct TossBilling: Sendable, Equatable {
@@ -19,7 +20,7 @@ public struct TossBilling: Sendable, Equatable {
 
     /// Reads both the current shape (`card{issuerCode, number, …}`) and the one before API version
     /// 2024-06-01 (`cardCompany`, `cardNumber` at the top level).
-    public init(jsonObject: [String: Any]) throws(TossError) {
+    public init(jsonObject: JSONObject) throws(TossError) {
         try self.init(JSONFields(jsonObject))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The fields of Toss's Payment object that gudok uses; everything else in the JSON is ignored.
 public struct TossPayment: Sendable, Equatable {
@@ -52,7 +53,7 @@ public struct TossPayment: Sendable, Equatable {
     /// Reads a Payment object, e.g. the `data` of a PAYMENT_STATUS_CHANGED webhook. `paymentKey`,
     /// `orderId`, `status` and `totalAmount` are required; an absent `balanceAmount` is the total
     /// less the cancels.
-    public init(jsonObject: [String: Any]) throws(TossError) {
+    public init(jsonObject: JSONObject) throws(TossError) {
         try self.init(JSONFields(jsonObject))
     }
 

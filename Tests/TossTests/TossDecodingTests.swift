@@ -1,3 +1,4 @@
+import JSON
 import XCTest
 @testable import Toss
 
@@ -50,7 +51,7 @@ final class TossDecodingTests: XCTestCase {
     }
 
     func testWebhookDataDecodesFromAnObject() throws {
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(Fixtures.payment().utf8)) as? [String: Any])
+        let object = try XCTUnwrap(try JSON.parse(Array(Fixtures.payment().utf8)).objectValue)
         let payment = try TossPayment(jsonObject: object)
         XCTAssertEqual(payment.orderId, "order-0001")
         XCTAssertEqual(payment.totalAmount, 9900)

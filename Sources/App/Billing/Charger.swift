@@ -115,7 +115,7 @@ struct Charger {
                 do {
                     let paid = try connection.transaction { () -> Invoice in
                         let target = try invoice ?? invoices.insert(invoicing.periodDraft(for: subscription, index: periodIndex), now: now,
-                                                                    zone: services.calendar.timeZone)
+                                                                    calendar: services.calendar)
                         try payments.insertPending(subscription: subscription, invoiceID: target.id, orderID: orderID, orderName: target.orderName,
                                                    amount: target.total, periodIndex: periodIndex, attempt: attempt, paymentKey: nil, now: now)
                         return target

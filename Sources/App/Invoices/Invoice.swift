@@ -30,6 +30,33 @@ struct Invoice: Sendable {
     var paidAt: Date?
     var createdAt: Date
 
+    /// The invoice a draft becomes once inserted with its id and number.
+    init(id: String, number: String, draft: InvoiceRepository.Draft, status: InvoiceStatus, paidPaymentID: String?, paidAt: Date?, createdAt: Date) {
+        let totals = InvoiceTotals(lines: draft.lines)
+        self.id = id
+        self.number = number
+        subscriptionID = draft.subscriptionID
+        userID = draft.userID
+        kind = draft.kind
+        periodIndex = draft.periodIndex
+        planID = draft.plan.id
+        planName = draft.plan.name
+        planPrice = draft.plan.price
+        billingCycle = draft.plan.billingCycle
+        periodStart = draft.periodStart
+        periodEnd = draft.periodEnd
+        lines = draft.lines
+        subtotal = totals.subtotal
+        discount = totals.discount
+        total = totals.total
+        supplyAmount = totals.supplyAmount
+        vat = totals.vat
+        self.status = status
+        self.paidPaymentID = paidPaymentID
+        self.paidAt = paidAt
+        self.createdAt = Date(unixSeconds: Int(createdAt.unixSeconds))
+    }
+
     init(row: Row) {
         id = row.string("id")
         number = row.string("number")

@@ -52,7 +52,7 @@ enum InvoiceBackfill {
             case (nil, .cancelled), (nil, .expired): status = .void
             case (nil, _): status = .open
             }
-            invoice = try invoices.insert(draft, now: createdAt, zone: calendar.timeZone, status: status, paidPaymentID: approved.first?.id,
+            invoice = try invoices.insert(draft, now: createdAt, calendar: calendar, status: status, paidPaymentID: approved.first?.id,
                                           paidAt: approved.first.map { $0.paidAt ?? $0.createdAt })
             summary.invoices += 1
         }
@@ -84,7 +84,7 @@ enum InvoiceBackfill {
             var invoice = try invoices.period(subscriptionID: subscription.id, index: 0)
             if invoice == nil {
                 invoice = try invoices.insert(.period(of: subscription, plan: subscription.plan, index: 0, start: nil, end: nil), now: now,
-                                              zone: calendar.timeZone)
+                                              calendar: calendar)
                 summary.invoices += 1
             }
             guard let invoice, invoice.status == .open, invoice.planID == subscription.plan.id else { continue }

@@ -55,7 +55,7 @@ struct InvoiceRepository {
     /// zero-padded to six digits), in one statement. Call inside a transaction: on SQLite the number is read
     /// from the table (writers are serialized), on PostgreSQL it comes from a sequence (a rolled-back insert leaves a gap).
     /// A unique violation means another writer made this period's invoice first.
-    func insert(_ draft: Draft, now: Date, zone: TimeZone, status: InvoiceStatus = .open, paidPaymentID: String? = nil,
+    func insert(_ draft: Draft, now: Date, calendar: BillingCalendar, status: InvoiceStatus = .open, paidPaymentID: String? = nil,
                 paidAt: Date? = nil) throws -> Invoice {
         let next: String
         let number: String
@@ -67,25 +67,24 @@ struct InvoiceRepository {
             next = "SELECT COALESCE(MAX(sequence), 0) + 1 AS v FROM invoices"
             number = "printf('%06d', n.v)"
         }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
         let totals = InvoiceTotals(lines: draft.lines)
+        let id = Identifier.make()
         let rows = try connection.query(
             """
             WITH n AS (\(next))
             INSERT INTO invoices (id, sequence, number, subscription_id, user_id, kind, period_index, plan_id, plan_name, plan_price, billing_cycle,
             period_start, period_end, lines, subtotal, discount, total, supply_amount, vat, status, paid_payment_id, paid_at, created_at, updated_at)
-            SELECT ?, n.v, ? || \(number), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM n RETURNING *
+            SELECT ?, n.v, ? || \(number), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM n RETURNING number
             """,
-            [.text(Identifier.make()), .text("GD-\(calendar.component(.year, from: now))-"), .text(draft.subscriptionID), .text(draft.userID),
+            [.text(id), .text("GD-\(calendar.year(of: now))-"), .text(draft.subscriptionID), .text(draft.userID),
              .text(draft.kind.rawValue), .int(Int64(draft.periodIndex)), .text(draft.plan.id), .text(draft.plan.name), .int(Int64(draft.plan.price)),
              .text(draft.plan.billingCycle), .optional(draft.periodStart.map { Int($0.unixSeconds) }),
              .optional(draft.periodEnd.map { Int($0.unixSeconds) }), .text(Invoice.encodeLines(draft.lines)), .int(Int64(totals.subtotal)),
              .int(Int64(totals.discount)), .int(Int64(totals.total)), .int(Int64(totals.supplyAmount)), .int(Int64(totals.vat)),
              .text(status.rawValue), .optional(paidPaymentID), .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds),
              .int(now.unixSeconds)])
-        guard let row = rows.first else { throw DatabaseError(kind: .other, message: "an invoice insert returned no row") }
-        return Invoice(row: row)
+        guard let number = rows.first?.string("number") else { throw DatabaseError(kind: .other, message: "an invoice insert returned no row") }
+        return Invoice(id: id, number: number, draft: draft, status: status, paidPaymentID: paidPaymentID, paidAt: paidAt, createdAt: now)
     }
 
     /// OPEN → PAID by `paymentID`. False: the invoice was paid by someone else, voided or given up on first. Period dates

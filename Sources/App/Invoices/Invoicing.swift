@@ -15,7 +15,7 @@ struct Invoicing {
             if let existing = try invoices.period(subscriptionID: subscription.id, index: index) { return existing }
             let draft = periodDraft(for: subscription, index: index)
             do {
-                return try connection.transaction { try invoices.insert(draft, now: now, zone: services.calendar.timeZone) }
+                return try connection.transaction { try invoices.insert(draft, now: now, calendar: services.calendar) }
             } catch let error as DatabaseError where error.isUniqueViolation {
                 guard let winner = try invoices.period(subscriptionID: subscription.id, index: index) else { throw error }
                 return winner
@@ -25,7 +25,11 @@ struct Invoicing {
 
     /// What the period costs on the subscription's plan as it is now; its dates once the subscription has an anchor.
     func periodDraft(for subscription: Subscription, index: Int) -> InvoiceRepository.Draft {
-        let period = subscription.anchor.map { services.calendar.period(anchor: $0, cycle: subscription.cycle, index: index) }
-        return .period(of: subscription, plan: subscription.plan, index: index, start: period?.start, end: period?.end)
+        guard let anchor = subscription.anchor else { return .period(of: subscription, plan: subscription.plan, index: index, start: nil, end: nil) }
+        // The period being collected starts where the paid one ends, which the subscription already holds.
+        let start = index == subscription.currentPeriod + 1 ? subscription.endDate : nil
+        return .period(of: subscription, plan: subscription.plan, index: index,
+                       start: start ?? services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index),
+                       end: services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index + 1))
     }
 }
