@@ -28,6 +28,8 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public private(set) var entries: [(key: String, value: JSON)]
 
     public init(_ entries: [(String, JSON)] = []) { self.entries = entries.map { (key: $0.0, value: $0.1) } }
+    /// Entries whose keys are known to be distinct (the parser's).
+    init(entries: [(key: String, value: JSON)]) { self.entries = entries }
     public init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
 
     public subscript(key: String) -> JSON? {
