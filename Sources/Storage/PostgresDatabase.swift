@@ -25,6 +25,9 @@ final class PostgresConnection: DatabaseConnection {
     let dialect = SQLDialect.postgres
     private let handle: OpaquePointer
     private var prepared: [String: String] = [:]
+    private var statementsPrepared = 0
+    /// Column names of each prepared statement's results, read once.
+    private var layouts: [String: ColumnLayout] = [:]
     private var inTransaction = false
 
     init(connectionString: String) throws(DatabaseError) {
@@ -58,7 +61,8 @@ final class PostgresConnection: DatabaseConnection {
         defer { PQclear(result) }
         let rowCount = PQntuples(result)
         let columnCount = PQnfields(result)
-        let layout = ColumnLayout((0..<columnCount).map { String(cString: PQfname(result, $0)) })
+        let layout = ColumnLayout.reusing(layouts[sql], count: Int(columnCount)) { PQfname(result, Int32($0)).map { UnsafePointer($0) } }
+        layouts[sql] = layout
         let integerColumns = (0..<columnCount).map { [20, 21, 23, 16].contains(PQftype(result, $0)) }
         var rows: [Row] = []
         rows.reserveCapacity(Int(rowCount))
@@ -114,6 +118,19 @@ final class PostgresConnection: DatabaseConnection {
     }
 
     private func run(_ sql: String, _ parameters: [SQLValue]) throws(DatabaseError) -> OpaquePointer {
+        do {
+            return try runOnce(sql, parameters)
+        } catch let failure where failure.message.contains("cached plan must not change result type") {
+            // A migration changed a table a prepared statement reads (`SELECT *` after ADD COLUMN): prepare it again. Inside a
+            // transaction the transaction is lost anyway; the caller's retry will prepare afresh.
+            prepared[sql] = nil
+            layouts[sql] = nil
+            if inTransaction { throw failure }
+            return try runOnce(sql, parameters)
+        }
+    }
+
+    private func runOnce(_ sql: String, _ parameters: [SQLValue]) throws(DatabaseError) -> OpaquePointer {
         let texts: [String?] = parameters.map {
             switch $0 {
             case .null: nil
@@ -128,7 +145,8 @@ final class PostgresConnection: DatabaseConnection {
         } else if let existing = prepared[sql] {
             name = existing
         } else {
-            let newName = "s\(prepared.count)"
+            statementsPrepared += 1
+            let newName = "s\(statementsPrepared)"
             let result = PQprepare(handle, newName, PostgresConnection.numberPlaceholders(sql), 0, nil)
             defer { PQclear(result) }
             guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw error(result, sql: sql) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value bound to or read from SQL. Times are stored as Unix seconds (BIGINT), booleans as 0/1, so one SQL text serves both databases.
 public enum SQLValue: Sendable, Equatable {
     case null
@@ -25,6 +27,22 @@ public final class ColumnLayout: Sendable {
         var positions: [String: Int] = [:]
         for (index, name) in names.enumerated() where positions[name] == nil { positions[name] = index }
         self.positions = positions
+    }
+
+    /// Whether this layout still describes a result whose `count` column names `name(i)` gives (as C strings): a cached
+    /// layout is reused across executions of one statement, unless a schema change altered what it returns.
+    func matches(count: Int, name: (Int) -> UnsafePointer<CChar>?) -> Bool {
+        guard names.count == count else { return false }
+        for (index, known) in names.enumerated() {
+            guard let current = name(index), known.withCString({ strcmp($0, current) == 0 }) else { return false }
+        }
+        return true
+    }
+
+    /// The cached layout when it still matches, or a new one read from the result.
+    static func reusing(_ cached: ColumnLayout?, count: Int, name: (Int) -> UnsafePointer<CChar>?) -> ColumnLayout {
+        if let cached, cached.matches(count: count, name: name) { return cached }
+        return ColumnLayout((0..<count).map { name($0).map { String(cString: $0) } ?? "" })
     }
 }
 

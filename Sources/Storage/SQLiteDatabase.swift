@@ -32,6 +32,8 @@ final class SQLiteConnection: DatabaseConnection {
     let dialect = SQLDialect.sqlite
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    /// Column names of each cached statement's results, read once.
+    private var layouts: [String: ColumnLayout] = [:]
     private var inTransaction = false
     /// SQLite has one writer at a time. Threads of this process queue on a lock instead of in SQLite's busy handler,
     /// which sleeps in steps of milliseconds; other processes still wait through the busy timeout.
@@ -119,7 +121,11 @@ final class SQLiteConnection: DatabaseConnection {
             guard code == SQLITE_ROW else { throw error(code, sql: sql) }
             guard collect else { continue }
             let count = sqlite3_column_count(statement)
-            if layout == nil { layout = ColumnLayout((0..<count).map { String(cString: sqlite3_column_name(statement, $0)) }) }
+            if layout == nil {
+                let reused = ColumnLayout.reusing(layouts[sql], count: Int(count)) { sqlite3_column_name(statement, Int32($0)) }
+                layouts[sql] = reused
+                layout = reused
+            }
             var values: [SQLValue] = []
             values.reserveCapacity(Int(count))
             for column in 0..<count {

@@ -12,6 +12,7 @@ final class SQLiteStorageTests: XCTestCase {
     func testMigrationsFromASecondPoolSeeTheFirstRun() throws { try StorageContract.migrationsFromASecondPoolSeeTheFirstRun(fixture) }
     func testConcurrentMigratorsDoNotFail() throws { try StorageContract.concurrentMigratorsDoNotFail(fixture) }
     func testEveryValueKindRoundTrips() throws { try StorageContract.everyValueKindRoundTrips(fixture) }
+    func testARepeatedQuerySeesColumnsAddedSince() throws { try StorageContract.aRepeatedQuerySeesColumnsAddedSince(fixture) }
     func testRowAccessorsConvert() throws { try StorageContract.rowAccessorsConvert(fixture) }
     func testExecuteReportsAffectedRows() throws { try StorageContract.executeReportsAffectedRows(fixture) }
     func testDuplicateKeyIsAUniqueViolation() throws { try StorageContract.duplicateKeyIsAUniqueViolation(fixture) }

@@ -55,6 +55,21 @@ enum StorageContract {
         XCTAssertEqual(rows.map { $0.int("version") }, allVersions, fixture.name)
     }
 
+    /// Result layouts are cached per statement; a schema change since must show in the rows of the same query.
+    static func aRepeatedQuerySeesColumnsAddedSince(_ fixture: StorageFixture) throws {
+        let database = try fixture.open()
+        try createScratchTable(database)
+        try database.withConnection { connection in
+            try connection.execute("INSERT INTO scratch (id, label) VALUES (?, ?)", "a", "first")
+            XCTAssertEqual(try connection.queryOne("SELECT * FROM scratch", [])?.columns.count, 5, fixture.name)
+            try connection.execute("ALTER TABLE scratch ADD COLUMN extra TEXT NOT NULL DEFAULT 'added'", [])
+            let row = try XCTUnwrap(try connection.queryOne("SELECT * FROM scratch", []), fixture.name)
+            XCTAssertEqual(row.columns.count, 6, fixture.name)
+            XCTAssertEqual(row.string("extra"), "added", fixture.name)
+            XCTAssertEqual(row.string("label"), "first", fixture.name)
+        }
+    }
+
     static func everyValueKindRoundTrips(_ fixture: StorageFixture) throws {
         let database = try fixture.open()
         try createScratchTable(database)
