@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Toss", dependencies: ["CCurl", "JSON"]),
         .target(name: "TossSandbox", dependencies: ["Crypto"]),
         .target(name: "App", dependencies: ["Web", "Billing", "Storage", "Toss", "Crypto"]),
-        .executableTarget(name: "gudok", dependencies: ["App", "FastCGI", "TossSandbox"]),
+        .executableTarget(name: "gudok", dependencies: ["App", "FastCGI"]),
         .executableTarget(name: "toss-sandbox", dependencies: ["TossSandbox"]),
 
         .testTarget(name: "WebTests", dependencies: ["Web", "Crypto", "JSON"]),

@@ -2,7 +2,7 @@
 
 Fixtures
   gudok_bin      Path of the gudok executable (.build/debug/gudok, or $GUDOK_BIN); built by `make`.
-  sandbox_bin    command list for the Toss sandbox (sibling `toss-sandbox`, or `gudok toss-sandbox`).
+  sandbox_bin    command list for the Toss sandbox: the `toss-sandbox` executable built next to gudok (or $TOSS_SANDBOX_BIN).
   postgres       session PostgresCluster, started on first createdb(); .createdb() -> URL, .psql(db, sql).
   sandbox        session Sandbox: .url, .base_url, .js_sdk_url, .env(), .log_text().
   start_sandbox  factory: start_sandbox("--latency-ms", "200") -> a dedicated Sandbox, stopped after the test.
@@ -70,7 +70,9 @@ def sandbox_bin(gudok_bin) -> list[str]:
     if override:
         return [override]
     sibling = gudok_bin.parent / "toss-sandbox"
-    return [str(sibling)] if sibling.is_file() else [str(gudok_bin), "toss-sandbox"]
+    if not sibling.is_file():
+        pytest.fail(f"{sibling} does not exist: run `swift build` (it builds gudok and toss-sandbox)")
+    return [str(sibling)]
 
 
 # ---------------------------------------------------------------- services

@@ -87,7 +87,16 @@ def click_and_reload(driver, element_id: str) -> None:
     """Clicks a form button and waits until the page it was on has been replaced."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    wait(driver).until(EC.staleness_of(old))
+
+    def replaced(_driver) -> bool:
+        # Chromium may answer a question about a node of the page being torn down with an inspector error
+        # ("Node with given id does not belong to the document") instead of "stale": both mean it is gone.
+        try:
+            return EC.staleness_of(old)(_driver)
+        except WebDriverException as error:
+            return "does not belong to the document" in str(error)
+
+    wait(driver).until(replaced)
 
 
 def wait_for_path(driver, stack_or_url: str, path: str) -> None:

@@ -228,7 +228,6 @@ public enum Migrations {
             )
             """,
             "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_per_period ON invoices (subscription_id, period_index) WHERE kind = 'PERIOD' AND status <> 'VOID'",
-            "CREATE INDEX IF NOT EXISTS invoices_user ON invoices (user_id, created_at)",
             "CREATE INDEX IF NOT EXISTS invoices_subscription ON invoices (subscription_id, period_index)",
             "ALTER TABLE payments ADD COLUMN invoice_id TEXT REFERENCES invoices(id)",
             // 1: an extra approval, not the invoice's own payment (refunded when Toss approved it for an invoice already settled).

@@ -1,6 +1,5 @@
 import App
 import Foundation
-import TossSandbox
 
 enum CommandLineTool {
     static let usage = """
@@ -17,7 +16,6 @@ enum CommandLineTool {
       reconcile    settle payments left PENDING by an ambiguous Toss answer
       worker       loop bill + reconcile
       clock        show or move the test clock (GUDOK_TEST_CLOCK=1)
-      toss-sandbox run the offline Toss Payments simulator
 
     Every command takes --help. Configuration comes from the environment and .env (see docs/operations.md).
     """
@@ -42,10 +40,7 @@ enum CommandLineTool {
             case "worker": return try WorkerCommand.run(rest)
             case "clock": return try ClockCommand.run(rest)
             case "toss-sandbox":
-                guard !Configuration.isProductionEnvironment() else {
-                    throw UsageError(message: "the Toss sandbox is not available when GUDOK_ENV=production")
-                }
-                return TossSandboxCommand.run(arguments: rest)
+                throw UsageError(message: "the Toss sandbox is its own executable now: run toss-sandbox (next to gudok) instead")
             default:
                 printError("unknown command '\(command)'; run gudok --help")
                 return 2

@@ -172,6 +172,23 @@ final class BillingServicesTests: XCTestCase {
         try assertMoneyInvariant(active.id)
     }
 
+    func testARenewalTossNeverReceivedIsFailedOnceTheCustomerHasLeft() throws {
+        let (user, active) = try activeSubscription()
+        let due = try XCTUnwrap(active.nextBillingDate)
+        toss.fault = { method, path in method == "POST" && path.hasPrefix("/v1/billing/bk_") ? .timeOutBeforeApplying : nil }
+        XCTAssertEqual(try Biller(database: harness.database, services: services, logger: logger, concurrency: 1).run(now: due).pending, 1)
+        _ = try service(at: due.addingTimeInterval(60)).cancel(user: user, subscriptionID: active.id, atPeriodEnd: false)
+        toss.fault = { _, _ in nil }
+        let reconciler = Reconciler(database: harness.database, services: services, logger: logger)
+        XCTAssertEqual(try reconciler.run(now: due.addingTimeInterval(120)).stillPending, 1, "too young to call unsent")
+        XCTAssertEqual(try reconciler.run(now: due.addingTimeInterval(600)).failed, 1)
+        let renewal = try XCTUnwrap(try harness.database.withConnection { try PaymentRepository(connection: $0).attempts(subscriptionID: active.id, periodIndex: 1) }.first)
+        XCTAssertEqual(renewal.status, .failed)
+        XCTAssertEqual(renewal.failureCode, "NOT_SENT")
+        XCTAssertEqual(toss.heldNet(), 9_900)
+        try assertMoneyInvariant(active.id)
+    }
+
     func testAnUnreadableBillingKeyStopsChargingWithoutDunning() throws {
         let (_, active) = try activeSubscription()
         let foreign = BillingKeyVault(secretKey: "another-secret-key-0123456789abcdefghijklmnop").seal("bk_x", subscriptionID: active.id)

@@ -72,9 +72,20 @@ public struct Reconciler: Sendable {
             let outcome = try settlement.declined(orderID: payment.orderID, code: "EXPIRED", message: "결제 승인이 이루어지지 않아 만료되었습니다.")
             try chargeFirstPeriodWithCard(subscriptionID: payment.subscriptionID, now: now)
             return outcome
+        case .failure(let error) where error.kind == .notFound && payment.isBillingCharge
+            && now.timeIntervalSince(payment.createdAt) > Biller.unsentAfter:
+            // A renewal Toss never received whose invoice is void (the customer left) or settled otherwise: nothing will
+            // send it again, so it was not charged. One whose invoice is open is re-sent by the next pass.
+            guard try invoiceIsSettled(payment) else { return .pending(reason: "NOT_FOUND_AT_TOSS") }
+            return try settlement.declined(orderID: payment.orderID, code: "NOT_SENT", message: "결제 요청이 결제사에 전달되지 않아 청구되지 않았습니다.")
         case .failure(let error):
             return .pending(reason: error.kind == .notFound ? "NOT_FOUND_AT_TOSS" : "LOOKUP_FAILED")
         }
+    }
+
+    private func invoiceIsSettled(_ payment: Payment) throws -> Bool {
+        guard let invoiceID = payment.invoiceID else { return false }
+        return try database.withConnection { try InvoiceRepository(connection: $0).find(id: invoiceID) }.map { $0.status != .open } ?? false
     }
 
     private func chargeFirstPeriodWithCard(subscriptionID: String, now: Date) throws {

@@ -36,8 +36,12 @@ struct InvoiceRepository {
     }
 
     func forUser(_ userID: String, limit: Int = 500) throws -> [Invoice] {
-        try connection.query("SELECT * FROM invoices WHERE user_id = ? ORDER BY created_at DESC, sequence DESC LIMIT ?",
-                             [.text(userID), .int(Int64(limit))]).map(Invoice.init(row:))
+        // Through the user's subscriptions (indexed by user), so invoices need no index of their own by user.
+        try connection.query(
+            """
+            SELECT i.* FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id WHERE s.user_id = ?
+            ORDER BY i.created_at DESC, i.sequence DESC LIMIT ?
+            """, [.text(userID), .int(Int64(limit))]).map(Invoice.init(row:))
     }
 
     func forSubscription(_ subscriptionID: String) throws -> [Invoice] {
