@@ -229,6 +229,8 @@ public enum Migrations {
             """,
             "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_per_period ON invoices (subscription_id, period_index) WHERE kind = 'PERIOD' AND status <> 'VOID'",
             "CREATE INDEX IF NOT EXISTS invoices_subscription ON invoices (subscription_id, period_index)",
+            // The unique (subscription_id, period_index, attempt) already serves every lookup this one did.
+            "DROP INDEX IF EXISTS payments_subscription",
             "ALTER TABLE payments ADD COLUMN invoice_id TEXT REFERENCES invoices(id)",
             // 1: an extra approval, not the invoice's own payment (refunded when Toss approved it for an invoice already settled).
             "ALTER TABLE payments ADD COLUMN surplus INTEGER NOT NULL DEFAULT 0",

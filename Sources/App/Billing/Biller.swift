@@ -118,7 +118,11 @@ public final class Biller: @unchecked Sendable {
                     return
                 case .charge(let period, let attempt, _):
                     switch try charger.charge(subscription, periodIndex: period, attempt: attempt, now: now) {
-                    case .charged: count { $0.charged += 1 }
+                    case .charged:
+                        count { $0.charged += 1 }
+                        // Period `period` is paid now; unless the pass is catching up, the next one is not due yet.
+                        if let anchor = subscription.anchor,
+                           now < services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: period + 1) { return }
                     case .declined: count { $0.failed += 1 }
                     case .pending, .surplus, .blocked:
                         count { $0.pending += 1 }
