@@ -32,26 +32,24 @@ struct PaymentSettlement {
 
     func approved(orderID: String, answer: TossPayment) throws -> ChargeOutcome {
         let paidAt = answer.approvedAt.flatMap { RFC3339.parse($0) } ?? now
-        let result = try database.withConnection { connection in
-            try connection.transaction { () -> ApprovalResult in
-                let payments = PaymentRepository(connection: connection)
-                guard var payment = try payments.findLockingSubscription(orderID: orderID) else { return .unknownOrder }
-                switch payment.status {
-                case .completed, .cancelled, .partialCancelled:
-                    return payment.surplus ? .surplus(payment) : .alreadySettled
-                case .pending, .failed:
-                    break
+        var result = ApprovalResult.unknownOrder
+        for round in 1...4 {
+            do {
+                result = try database.withConnection { connection in
+                    switch connection.dialect {
+                    case .postgres:
+                        // Read under the subscription's row lock, so settlements and customer actions on it take turns.
+                        return try connection.transaction { try write(plan(read(orderID, locking: true, connection)), answer, paidAt, connection) }
+                    case .sqlite:
+                        // Read before taking the one write lock and only write under it: every write is conditional, so a
+                        // change in between makes one miss and the whole settles again from a fresh read.
+                        let plan = try plan(read(orderID, locking: false, connection))
+                        return try connection.transaction { try write(plan, answer, paidAt, connection) }
+                    }
                 }
-                let paysInvoice = try payInvoice(for: payment, paidAt: paidAt, connection)
-                guard try payments.complete(orderID: orderID, paymentKey: answer.paymentKey, method: answer.method, paidAt: paidAt,
-                                            receiptURL: answer.receiptURL, transactionKey: answer.lastTransactionKey, vat: answer.vat,
-                                            suppliedAmount: answer.suppliedAmount, surplus: !paysInvoice, now: now)
-                else { return .alreadySettled }
-                if !payment.isBillingCharge { try OrderRepository(connection: connection).setStatus(orderID: orderID, status: "PAID", now: now) }
-                payment.status = .completed
-                payment.paymentKey = answer.paymentKey
-                payment.surplus = !paysInvoice
-                return paysInvoice ? .paid(payment) : .surplus(payment)
+                break
+            } catch SettlementError.changedMeanwhile where round < 4 {
+                continue
             }
         }
         switch result {
@@ -78,38 +76,101 @@ struct PaymentSettlement {
         case surplus(Payment)
     }
 
-    /// Marks the payment's invoice PAID and moves the subscription on from it, if both can take it (the invoice is still
-    /// OPEN, the subscription is waiting for that period). False: the approval is a surplus.
-    private func payInvoice(for payment: Payment, paidAt: Date, _ connection: DatabaseConnection) throws -> Bool {
-        let subscriptions = SubscriptionRepository(connection: connection)
-        guard let invoiceID = payment.invoiceID, let subscription = try subscriptions.find(id: payment.subscriptionID) else { return false }
+    enum SettlementError: Error {
+        /// A conditional write found the row changed since it was read: settle again from a fresh read.
+        case changedMeanwhile
+    }
+
+    /// What an approval reads: the payment, its subscription, and (for a first period) the invoice whose plan is served.
+    private struct ApprovalInputs {
+        var payment: Payment
+        var subscription: Subscription?
+        var invoice: Invoice?
+        /// The invoice's plan when the subscription points at another one since.
+        var invoicePlan: Plan?
+    }
+
+    private func read(_ orderID: String, locking: Bool, _ connection: DatabaseConnection) throws -> ApprovalInputs? {
+        let payments = PaymentRepository(connection: connection)
+        guard let payment = try locking ? payments.findLockingSubscription(orderID: orderID) : payments.find(orderID: orderID) else { return nil }
+        guard payment.status == .pending || payment.status == .failed else { return ApprovalInputs(payment: payment) }
+        let subscription = try SubscriptionRepository(connection: connection).find(id: payment.subscriptionID)
+        let firstPeriod = subscription?.status == .pending && payment.periodIndex == 0
+        let invoice = try firstPeriod ? payment.invoiceID.flatMap { try InvoiceRepository(connection: connection).find(id: $0) } : nil
+        let invoicePlan = try invoice.flatMap { invoice in
+            invoice.planID == subscription?.plan.id ? nil : try PlanRepository(connection: connection).find(id: invoice.planID)
+        }
+        return ApprovalInputs(payment: payment, subscription: subscription, invoice: invoice, invoicePlan: invoicePlan)
+    }
+
+    /// What an approval comes to.
+    private enum ApprovalPlan {
+        case unknownOrder
+        /// Settled as approved before: a repeated answer.
+        case settled(Payment)
+        /// The approval pays its invoice; the subscription (serving `served`'s plan) takes `event`.
+        case pay(Payment, invoiceID: String, served: Subscription, planChanged: Bool, event: SubscriptionEvent, firstPeriod: BillingPeriod?)
+        /// The invoice was paid otherwise, voided or given up on, or the subscription cannot take the period.
+        case surplus(Payment)
+    }
+
+    private func plan(_ inputs: ApprovalInputs?) throws -> ApprovalPlan {
+        guard let inputs else { return .unknownOrder }
+        let payment = inputs.payment
+        guard payment.status == .pending || payment.status == .failed else { return .settled(payment) }
+        guard let invoiceID = payment.invoiceID, let subscription = inputs.subscription else { return .surplus(payment) }
         let firstPeriod = subscription.status == .pending && payment.periodIndex == 0
         // The first period starts when gudok learns of the payment, by its own clock (the test clock, `bill --now`), not Toss's.
         let event: SubscriptionEvent = firstPeriod ? .firstPaymentSucceeded(at: now) : .renewalSucceeded(periodIndex: payment.periodIndex)
-        guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return false }
+        guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return .surplus(payment) }
+        guard firstPeriod else {
+            return .pay(payment, invoiceID: invoiceID, served: subscription, planChanged: false, event: event, firstPeriod: nil)
+        }
+        // Activation serves the plan that was paid for, never the one the subscription points at now.
+        guard let invoice = inputs.invoice, invoice.status == .open else { return .surplus(payment) }
         var served = subscription
-        var firstPeriodDates: BillingPeriod?
-        if firstPeriod {
-            // Activation serves the plan that was paid for, never the one the subscription points at now.
-            guard let invoice = try InvoiceRepository(connection: connection).find(id: invoiceID), invoice.status == .open else { return false }
-            if served.plan.id != invoice.planID {
-                guard let plan = try PlanRepository(connection: connection).find(id: invoice.planID) else { return false }
-                served.plan = plan
-            }
-            firstPeriodDates = services.calendar.period(anchor: now, cycle: served.cycle, index: 0)
+        if served.plan.id != invoice.planID {
+            guard let plan = inputs.invoicePlan else { return .surplus(payment) }
+            served.plan = plan
         }
-        guard try InvoiceRepository(connection: connection).markPaid(id: invoiceID, paymentID: payment.id, paidAt: paidAt,
-                                                                   periodStart: firstPeriodDates?.start, periodEnd: firstPeriodDates?.end, now: now)
-        else { return false }
-        if served.plan.id != subscription.plan.id { try subscriptions.setPlan(id: subscription.id, planID: served.plan.id) }
-        // The subscription row is locked, so the transition cannot lose a race; if it does, nothing of this is kept.
-        guard case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(event, to: served) else {
-            throw SettlementError.subscriptionMoved(subscription.id)
-        }
-        return true
+        return .pay(payment, invoiceID: invoiceID, served: served, planChanged: served.plan.id != subscription.plan.id, event: event,
+                    firstPeriod: services.calendar.period(anchor: now, cycle: served.cycle, index: 0))
     }
 
-    enum SettlementError: Error { case subscriptionMoved(String) }
+    /// The plan's writes, each conditional on what was read; a miss throws `changedMeanwhile` and nothing is kept.
+    private func write(_ plan: ApprovalPlan, _ answer: TossPayment, _ paidAt: Date, _ connection: DatabaseConnection) throws -> ApprovalResult {
+        let payments = PaymentRepository(connection: connection)
+        var payment: Payment
+        let paysInvoice: Bool
+        switch plan {
+        case .unknownOrder:
+            return .unknownOrder
+        case .settled(let settled):
+            return settled.surplus ? .surplus(settled) : .alreadySettled
+        case .surplus(let unpaid):
+            payment = unpaid
+            paysInvoice = false
+        case .pay(let unpaid, let invoiceID, let served, let planChanged, let event, let firstPeriod):
+            payment = unpaid
+            paysInvoice = true
+            guard try InvoiceRepository(connection: connection).markPaid(id: invoiceID, paymentID: payment.id, paidAt: paidAt,
+                                                                       periodStart: firstPeriod?.start, periodEnd: firstPeriod?.end, now: now)
+            else { throw SettlementError.changedMeanwhile }
+            if planChanged { try SubscriptionRepository(connection: connection).setPlan(id: served.id, planID: served.plan.id) }
+            guard case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(event, to: served) else {
+                throw SettlementError.changedMeanwhile
+            }
+        }
+        guard try payments.complete(orderID: payment.orderID, paymentKey: answer.paymentKey, method: answer.method, paidAt: paidAt,
+                                    receiptURL: answer.receiptURL, transactionKey: answer.lastTransactionKey, vat: answer.vat,
+                                    suppliedAmount: answer.suppliedAmount, surplus: !paysInvoice, now: now)
+        else { throw SettlementError.changedMeanwhile }
+        if !payment.isBillingCharge { try OrderRepository(connection: connection).setStatus(orderID: payment.orderID, status: "PAID", now: now) }
+        payment.status = .completed
+        payment.paymentKey = answer.paymentKey
+        payment.surplus = !paysInvoice
+        return paysInvoice ? .paid(payment) : .surplus(payment)
+    }
 
     /// Toss's VAT split should be the invoice's (the invoice's total is the amount charged); a difference is logged for the
     /// operator and counted in /metrics.
