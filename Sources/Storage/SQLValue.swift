@@ -92,4 +92,14 @@ public struct Row: Sendable {
     }
 
     public func bool(_ name: String) -> Bool { int(name) != 0 }
+
+    /// A column holding one of a fixed set of words (a status, a kind). Anything else is damaged data: an error naming
+    /// the column and the value, never a silent default.
+    public func word<T: RawRepresentable>(_ name: String, as type: T.Type = T.self) throws(DatabaseError) -> T where T.RawValue == String {
+        let text = string(name)
+        guard let value = T(rawValue: text) else {
+            throw DatabaseError(kind: .other, message: "column \(name) holds \"\(text)\", which is not a \(T.self)")
+        }
+        return value
+    }
 }

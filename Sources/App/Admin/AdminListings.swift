@@ -6,11 +6,11 @@ import Storage
 struct AdminListings {
     let connection: DatabaseConnection
 
-    private func page<Item>(_ select: String, _ conditions: SQLConditions, _ request: AdminListRequest, _ make: (Row) -> Item) throws -> AdminPage<Item> {
+    private func page<Item>(_ select: String, _ conditions: SQLConditions, _ request: AdminListRequest, _ make: (Row) throws -> Item) throws -> AdminPage<Item> {
         let (limit, offset) = AdminPaging.limitAndOffset(page: request.page)
         let sql = select + conditions.sql + request.sort.orderBy(for: request.list) + " LIMIT ? OFFSET ?"
         let rows = try connection.query(sql, conditions.parameters + [.int(Int64(limit)), .int(Int64(offset))])
-        return AdminPage(rows: rows.map(make), page: request.page)
+        return AdminPage(rows: try rows.map(make), page: request.page)
     }
 
     private func addCreatedRange(_ conditions: inout SQLConditions, column: String, _ request: AdminListRequest) {

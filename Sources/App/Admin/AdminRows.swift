@@ -11,8 +11,8 @@ struct AdminPlanRow: Sendable {
     let createdAt: Date
     let updatedAt: Date
 
-    init(row: Row) {
-        plan = Plan(row: row)
+    init(row: Row) throws {
+        plan = try Plan(row: row)
         subscriptionCount = row.int("subscription_count")
         liveCount = row.int("live_count")
         createdAt = Date(unixSeconds: row.int("created_at"))
@@ -43,8 +43,8 @@ struct AdminSubscriptionRow: Sendable {
     let owner: AdminOwner
     let updatedAt: Date
 
-    init(row: Row) {
-        subscription = Subscription(row: row)
+    init(row: Row) throws {
+        subscription = try Subscription(row: row)
         owner = AdminOwner(id: row.string("user_id"), username: row.string("owner_username"), email: row.string("owner_email"))
         updatedAt = Date(unixSeconds: row.int("updated_at"))
     }
@@ -70,8 +70,8 @@ struct AdminPaymentRow: Sendable {
     let customerKey: String
     let planName: String
 
-    init(row: Row) {
-        payment = Payment(row: row)
+    init(row: Row) throws {
+        payment = try Payment(row: row)
         owner = AdminOwner(id: row.string("user_id"), username: row.string("owner_username"), email: row.string("owner_email"))
         customerKey = row.string("owner_customer_key")
         planName = row.string("owner_plan_name")

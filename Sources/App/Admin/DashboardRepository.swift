@@ -20,8 +20,7 @@ struct DashboardRepository {
             GROUP BY p.id, p.name, p.price, p.billing_cycle, s.status
             """, []).map { row in
             RecurringGroup(planID: row.string("plan_id"), planName: row.string("plan_name"), price: row.int("price"),
-                           cycle: BillingCycle(rawValue: row.string("billing_cycle")) ?? .monthly,
-                           status: SubscriptionStatus(rawValue: row.string("status")) ?? .active, count: row.int("n"))
+                           cycle: try row.word("billing_cycle"), status: try row.word("status"), count: row.int("n"))
         }
     }
 
@@ -34,9 +33,9 @@ struct DashboardRepository {
         let ended = try connection.query(columns + " WHERE s.status IN ('CANCELLED', 'EXPIRED', 'INACTIVE') AND s.updated_at >= ?",
                                          [.int(month.start.unixSeconds)])
         var seen = Set<String>()
-        return (started + ended).compactMap { row in
+        return try (started + ended).compactMap { row in
             guard seen.insert(row.string("id")).inserted else { return nil }
-            return SubscriptionChange(status: SubscriptionStatus(rawValue: row.string("status")) ?? .pending,
+            return SubscriptionChange(status: try row.word("status"),
                                       startedAt: row.optionalInt("start_date").map(Date.init(unixSeconds:)),
                                       endedAt: Date(unixSeconds: row.optionalInt("cancelled_at") ?? row.int("updated_at")))
         }
@@ -48,8 +47,8 @@ struct DashboardRepository {
             """
             SELECT status, COUNT(*) AS n FROM payments
             WHERE status IN ('COMPLETED', 'FAILED', 'PARTIAL_CANCELLED', 'CANCELLED') AND created_at >= ? AND created_at < ? GROUP BY status
-            """, [.int(month.start.unixSeconds), .int(month.end.unixSeconds)]).compactMap { row in
-            PaymentStatus(rawValue: row.string("status")).map { ChargeTally(status: $0, count: row.int("n")) }
+            """, [.int(month.start.unixSeconds), .int(month.end.unixSeconds)]).map { row in
+            ChargeTally(status: try row.word("status"), count: row.int("n"))
         }
     }
 

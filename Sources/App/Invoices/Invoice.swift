@@ -57,12 +57,12 @@ struct Invoice: Sendable {
         self.createdAt = Date(unixSeconds: Int(createdAt.unixSeconds))
     }
 
-    init(row: Row) {
+    init(row: Row) throws {
         id = row.string("id")
         number = row.string("number")
         subscriptionID = row.string("subscription_id")
         userID = row.string("user_id")
-        kind = Kind(rawValue: row.string("kind")) ?? .period
+        kind = try row.word("kind")
         periodIndex = row.int("period_index")
         planID = row.string("plan_id")
         planName = row.string("plan_name")
@@ -76,7 +76,7 @@ struct Invoice: Sendable {
         total = row.int("total")
         supplyAmount = row.int("supply_amount")
         vat = row.int("vat")
-        status = InvoiceStatus(rawValue: row.string("status")) ?? .open
+        status = try row.word("status")
         paidPaymentID = row.optionalString("paid_payment_id")
         paidAt = row.optionalInt("paid_at").map(Date.init(unixSeconds:))
         createdAt = Date(unixSeconds: row.int("created_at"))

@@ -13,13 +13,13 @@ public struct Plan: Sendable, Equatable {
     public var features: [String]
     public var isActive: Bool
 
-    init(row: Row) {
+    init(row: Row) throws {
         id = row.string("id")
         name = row.string("name")
         planType = row.string("plan_type")
         price = row.int("price")
         currency = row.string("currency")
-        billingCycle = row.string("billing_cycle")
+        billingCycle = (try row.word("billing_cycle", as: BillingCycle.self)).rawValue
         let parsed = try? JSON.parse(row.string("features"))
         features = parsed?.arrayValue?.compactMap(\.stringValue) ?? []
         isActive = row.bool("is_active")

@@ -32,13 +32,13 @@ struct Payment: Sendable {
     var tossVAT: Int?
     var tossSuppliedAmount: Int?
 
-    init(row: Row) {
+    init(row: Row) throws {
         id = row.string("id")
         subscriptionID = row.string("subscription_id")
         userID = row.string("user_id")
         paymentType = row.string("payment_type")
         amount = row.int("amount")
-        status = PaymentStatus(rawValue: row.string("status")) ?? .pending
+        status = try row.word("status")
         orderID = row.string("order_id")
         orderName = row.string("order_name")
         paymentKey = row.optionalString("payment_key")

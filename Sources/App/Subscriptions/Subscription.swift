@@ -34,14 +34,14 @@ struct Subscription: Sendable {
         p.billing_cycle AS plan_billing_cycle, p.features AS plan_features, p.is_active AS plan_is_active
         """
 
-    init(row: Row) {
+    init(row: Row) throws {
         id = row.string("id")
         userID = row.string("user_id")
         let features = (try? JSON.parse(row.string("plan_features")))?.arrayValue?.compactMap(\.stringValue) ?? []
         plan = Plan(id: row.string("plan_id_"), name: row.string("plan_name"), planType: row.string("plan_plan_type"), price: row.int("plan_price"),
                     currency: row.string("plan_currency"), billingCycle: row.string("plan_billing_cycle"), features: features,
                     isActive: row.bool("plan_is_active"))
-        status = SubscriptionStatus(rawValue: row.string("status")) ?? .pending
+        status = try row.word("status")
         customerKey = row.string("customer_key")
         anchor = row.optionalInt("anchor_at").map(Date.init(unixSeconds:))
         currentPeriod = row.int("current_period")
