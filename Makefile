@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PYTHON ?= python3
 SWIFT ?= swift
+# The build stays free of warnings: any new one fails it.
+SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
 PY_DEPS = $(PYTHON) -c 'import pytest, pytest_timeout, requests, selenium, cryptography, prometheus_client, openapi_spec_validator, schemathesis' 2>/dev/null || \
 	$(PYTHON) -m pip install -q -r tests/requirements.txt
 
@@ -27,10 +29,10 @@ deps-bench:
 	$(PY_DEPS)
 
 build: deps-build
-	$(SWIFT) build
+	$(SWIFT) build $(SWIFT_FLAGS)
 
 release: deps-build
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
 run: deps-run release
 	scripts/run.sh
@@ -45,7 +47,7 @@ test: deps-test build
 
 # The storage tests also run against a throwaway PostgreSQL cluster that with-postgres.sh starts and removes.
 test-swift:
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	scripts/with-postgres.sh $(SWIFT) test --skip-build
 
 test-integration:

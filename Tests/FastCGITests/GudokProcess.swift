@@ -35,8 +35,8 @@ final class GudokProcess {
         self.name = name
         stdoutURL = sandbox.directory.appendingPathComponent("\(name).stdout")
         stderrURL = sandbox.directory.appendingPathComponent("\(name).stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process = Process()
         process.executableURL = try GudokBinary.url()
         process.arguments = arguments

@@ -26,7 +26,7 @@ final class JSONSerializerTests: XCTestCase {
         assertRoundTrips(.double(9.5))
         assertRoundTrips(.double(-0.001))
         assertRoundTrips(.double(1e300))
-        assertRoundTrips(.double(5e-324))
+        assertRoundTrips(.double(Double.leastNonzeroMagnitude))
         assertRoundTrips(.double(9900))
         assertRoundTrips(.string(""))
         assertRoundTrips(.array([]))

@@ -23,7 +23,7 @@ struct WebhookEventRepository {
                 [.text(id), .optional(transmissionID), .text(eventType), .optional(paymentKey), .int(receivedAt.unixSeconds),
                  .text(payload.serializedString())])
             return true
-        } catch let error as DatabaseError where error.isUniqueViolation {
+        } catch where error.isUniqueViolation {
             return false
         }
     }
