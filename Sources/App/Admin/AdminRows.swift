@@ -56,7 +56,7 @@ struct AdminSubscriptionRow: Sendable {
         object["card"] = s.cardNumber != nil || s.cardCompany != nil
             ? ["company": .optional(s.cardCompany), "number": .optional(s.cardNumber), "billing_key_registered": .bool(s.hasCard)] : .null
         object["user"] = owner.json
-        object["current_period"] = .int(s.currentPeriod)
+        object["current_period"] = .int(s.currentPeriodIndex)
         object["failed_attempts"] = .int(s.failedAttempts)
         object["cancelled_at"] = s.cancelledAt.map { .string(RFC3339.format($0, in: zone)) } ?? .null
         object["updated_at"] = .string(RFC3339.format(updatedAt, in: zone))

@@ -109,7 +109,7 @@ enum AdminSubscriptionPages {
         <dt>결제 카드</dt><dd id="card">\(card)</dd>
         <dt>신청일</dt><dd>\(AdminLayout.time(s.createdAt, zone))</dd>
         <dt>시작일 (기준일)</dt><dd>\(AdminLayout.time(s.anchor, zone))</dd>
-        <dt>현재 기간</dt><dd>\(s.startDate == nil ? "-" : "\(s.currentPeriod + 1)회차 · ~ \(AdminLayout.time(s.endDate, zone))")</dd>
+        <dt>현재 기간</dt><dd>\(s.startDate == nil ? "-" : "\(s.currentPeriodIndex + 1)회차 · ~ \(AdminLayout.time(s.endDate, zone))")</dd>
         <dt>다음 결제</dt><dd>\(AdminLayout.time(s.status == .active && s.cancelAtPeriodEnd ? nil : s.nextBillingDate, zone))</dd>
         <dt>실패한 재시도</dt><dd>\(s.failedAttempts)회</dd>
         <dt>해지일</dt><dd>\(AdminLayout.time(s.cancelledAt, zone))</dd>

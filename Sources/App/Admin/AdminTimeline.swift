@@ -15,12 +15,12 @@ struct AdminPeriod: Sendable {
     static func periods(of subscription: Subscription, payments: [Payment], calendar: BillingCalendar) -> [AdminPeriod] {
         guard let anchor = subscription.anchor else { return [] }
         let renews = (subscription.status == .active && !subscription.cancelAtPeriodEnd) || subscription.status == .pastDue
-        let last = subscription.currentPeriod + (renews ? 1 : 0)
+        let last = subscription.currentPeriodIndex + (renews ? 1 : 0)
         let first = max(0, last - shown + 1)
         let byPeriod = Dictionary(grouping: payments, by: \.periodIndex)
         return (first...last).map { index in
             AdminPeriod(period: calendar.period(anchor: anchor, cycle: subscription.cycle, index: index),
-                        attempts: (byPeriod[index] ?? []).sorted { $0.attempt < $1.attempt }, upcoming: index > subscription.currentPeriod)
+                        attempts: (byPeriod[index] ?? []).sorted { $0.attempt < $1.attempt }, upcoming: index > subscription.currentPeriodIndex)
         }
     }
 

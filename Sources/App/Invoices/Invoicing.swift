@@ -27,7 +27,7 @@ struct Invoicing {
     func periodDraft(for subscription: Subscription, index: Int) -> InvoiceRepository.Draft {
         guard let anchor = subscription.anchor else { return .period(of: subscription, plan: subscription.plan, index: index, start: nil, end: nil) }
         // The period being collected starts where the paid one ends, which the subscription already holds.
-        let start = index == subscription.currentPeriod + 1 ? subscription.endDate : nil
+        let start = index == subscription.currentPeriodIndex + 1 ? subscription.endDate : nil
         return .period(of: subscription, plan: subscription.plan, index: index,
                        start: start ?? services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index),
                        end: services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index + 1))

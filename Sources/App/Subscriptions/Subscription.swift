@@ -3,25 +3,21 @@ import Foundation
 import Storage
 import Web
 
-/// A subscription row with its plan.
+/// A subscription row with its plan. Its billing state is the pure `SubscriptionState` the state machine reads and writes;
+/// `subscription.status`, `.anchor`, `.currentPeriodIndex`, … read through to it.
+@dynamicMemberLookup
 struct Subscription: Sendable {
     var id: String
     var userID: String
     var plan: Plan
-    var status: SubscriptionStatus
+    var state: SubscriptionState
     var customerKey: String
-    var anchor: Date?
-    var currentPeriod: Int
     var startDate: Date?
     var endDate: Date?
     var nextBillingDate: Date?
-    var cancelAtPeriodEnd: Bool
-    var failedAttempts: Int
-    var retryImmediately: Bool
     var sealedBillingKey: String?
     var cardCompany: String?
     var cardNumber: String?
-    var cancelledAt: Date?
     var createdAt: Date
     /// Bumped by every write; a save names the version it read (compare-and-set).
     var version: Int
@@ -41,20 +37,17 @@ struct Subscription: Sendable {
         plan = Plan(id: row.string("plan_id_"), name: row.string("plan_name"), planType: row.string("plan_plan_type"), price: row.int("plan_price"),
                     currency: row.string("plan_currency"), billingCycle: row.string("plan_billing_cycle"), features: features,
                     isActive: row.bool("plan_is_active"))
-        status = try row.word("status")
+        state = SubscriptionState(status: try row.word("status"), anchor: row.optionalInt("anchor_at").map(Date.init(unixSeconds:)),
+                                  currentPeriodIndex: row.int("current_period"), cancelAtPeriodEnd: row.bool("cancel_at_period_end"),
+                                  failedAttempts: row.int("failed_attempts"), retryImmediately: row.bool("retry_immediately"),
+                                  cancelledAt: row.optionalInt("cancelled_at").map(Date.init(unixSeconds:)))
         customerKey = row.string("customer_key")
-        anchor = row.optionalInt("anchor_at").map(Date.init(unixSeconds:))
-        currentPeriod = row.int("current_period")
         startDate = row.optionalInt("start_date").map(Date.init(unixSeconds:))
         endDate = row.optionalInt("end_date").map(Date.init(unixSeconds:))
         nextBillingDate = row.optionalInt("next_billing_date").map(Date.init(unixSeconds:))
-        cancelAtPeriodEnd = row.bool("cancel_at_period_end")
-        failedAttempts = row.int("failed_attempts")
-        retryImmediately = row.bool("retry_immediately")
         sealedBillingKey = row.optionalString("billing_key_sealed")
         cardCompany = row.optionalString("card_company")
         cardNumber = row.optionalString("card_number")
-        cancelledAt = row.optionalInt("cancelled_at").map(Date.init(unixSeconds:))
         createdAt = Date(unixSeconds: row.int("created_at"))
         version = row.int("version")
         chargeBlocked = row.optionalString("charge_blocked")
@@ -62,29 +55,18 @@ struct Subscription: Sendable {
 
     var cycle: BillingCycle { plan.cycle }
 
-    var state: SubscriptionState {
-        get {
-            SubscriptionState(status: status, anchor: anchor, currentPeriodIndex: currentPeriod, cancelAtPeriodEnd: cancelAtPeriodEnd,
-                              failedAttempts: failedAttempts, retryImmediately: retryImmediately, cancelledAt: cancelledAt)
-        }
-        set {
-            status = newValue.status
-            anchor = newValue.anchor
-            currentPeriod = newValue.currentPeriodIndex
-            cancelAtPeriodEnd = newValue.cancelAtPeriodEnd
-            failedAttempts = newValue.failedAttempts
-            retryImmediately = newValue.retryImmediately
-            cancelledAt = newValue.cancelledAt
-        }
+    subscript<Value>(dynamicMember keyPath: WritableKeyPath<SubscriptionState, Value>) -> Value {
+        get { state[keyPath: keyPath] }
+        set { state[keyPath: keyPath] = newValue }
     }
 
     /// Recomputes the dates shown to people and used by the biller's due query from the state.
     mutating func refreshDates(calendar: BillingCalendar, dunning: DunningSchedule) {
-        guard let anchor else { return }
+        guard let anchor = state.anchor else { return }
         startDate = anchor
-        endDate = calendar.periodStart(anchor: anchor, cycle: cycle, index: currentPeriod + 1)
-        switch status {
-        case .active where cancelAtPeriodEnd: nextBillingDate = endDate
+        endDate = calendar.periodStart(anchor: anchor, cycle: cycle, index: state.currentPeriodIndex + 1)
+        switch state.status {
+        case .active where state.cancelAtPeriodEnd: nextBillingDate = endDate
         case .active, .pastDue: nextBillingDate = nextRenewalDate(state: state, calendar: calendar, cycle: cycle, dunning: dunning)
         case .pending, .cancelled, .expired, .inactive: nextBillingDate = nil
         }
@@ -97,9 +79,9 @@ struct Subscription: Sendable {
 
     func json(zone: TimeZone) -> JSON {
         func time(_ date: Date?) -> JSON { date.map { .string(RFC3339.format($0, in: zone)) } ?? .null }
-        return ["id": .string(id), "plan": plan.json, "status": .string(status.rawValue), "customer_key": .string(customerKey),
+        return ["id": .string(id), "plan": plan.json, "status": .string(state.status.rawValue), "customer_key": .string(customerKey),
                 "start_date": time(startDate), "end_date": time(endDate), "next_billing_date": time(nextBillingDate),
-                "cancel_at_period_end": .bool(cancelAtPeriodEnd), "card": cardJSON, "created_at": time(createdAt)]
+                "cancel_at_period_end": .bool(state.cancelAtPeriodEnd), "card": cardJSON, "created_at": time(createdAt)]
     }
 }
 
@@ -147,7 +129,7 @@ struct SubscriptionRepository {
             cancel_at_period_end = ?, failed_attempts = ?, retry_immediately = ?, cancelled_at = ?, updated_at = ?, version = version + 1
             WHERE id = ? AND version = ?
             """,
-            [.text(s.status.rawValue), .optional(s.anchor.map { Int($0.unixSeconds) }), .int(Int64(s.currentPeriod)),
+            [.text(s.status.rawValue), .optional(s.anchor.map { Int($0.unixSeconds) }), .int(Int64(s.currentPeriodIndex)),
              .optional(s.startDate.map { Int($0.unixSeconds) }), .optional(s.endDate.map { Int($0.unixSeconds) }),
              .optional(s.nextBillingDate.map { Int($0.unixSeconds) }), .bool(s.cancelAtPeriodEnd), .int(Int64(s.failedAttempts)),
              .bool(s.retryImmediately), .optional(s.cancelledAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds), .text(s.id),
