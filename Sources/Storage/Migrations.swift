@@ -1,7 +1,7 @@
 import Foundation
 
-/// Versioned schema changes. One SQL text serves SQLite and PostgreSQL: ids are TEXT (UUIDs), money and times BIGINT
-/// (won, Unix seconds), flags INTEGER 0/1.
+/// A versioned schema change of the application using this driver layer. One SQL text serves SQLite and PostgreSQL, with
+/// statements of their own for what differs.
 public struct Migration: Sendable {
     public let version: Int
     public let name: String
@@ -19,246 +19,17 @@ public struct Migration: Sendable {
     }
 }
 
-public enum Migrations {
-    public static let all: [Migration] = [
-        Migration(version: 1, name: "plans", statements: [
-            """
-            CREATE TABLE IF NOT EXISTS plans (
-                id TEXT PRIMARY KEY,
-                name TEXT NOT NULL,
-                plan_type TEXT NOT NULL,
-                price BIGINT NOT NULL CHECK (price >= 0),
-                currency TEXT NOT NULL DEFAULT 'KRW',
-                billing_cycle TEXT NOT NULL,
-                features TEXT NOT NULL DEFAULT '[]',
-                is_active INTEGER NOT NULL DEFAULT 1,
-                sort_order INTEGER NOT NULL DEFAULT 0,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS plans_active ON plans (is_active, sort_order)",
-        ]),
-        Migration(version: 2, name: "users and sessions", statements: [
-            """
-            CREATE TABLE IF NOT EXISTS users (
-                id TEXT PRIMARY KEY,
-                username TEXT NOT NULL,
-                username_key TEXT NOT NULL UNIQUE,
-                email TEXT NOT NULL DEFAULT '',
-                password_hash TEXT NOT NULL,
-                is_staff INTEGER NOT NULL DEFAULT 0,
-                is_active INTEGER NOT NULL DEFAULT 1,
-                created_at BIGINT NOT NULL,
-                last_login BIGINT
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS users_email ON users (email)",
-            """
-            CREATE TABLE IF NOT EXISTS sessions (
-                id_hash TEXT PRIMARY KEY,
-                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                created_at BIGINT NOT NULL,
-                expires_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id)",
-            """
-            CREATE TABLE IF NOT EXISTS login_failures (
-                throttle_key TEXT NOT NULL,
-                failed_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (throttle_key, failed_at)",
-        ]),
-        Migration(version: 3, name: "subscriptions, orders, payments", statements: [
-            """
-            CREATE TABLE IF NOT EXISTS subscriptions (
-                id TEXT PRIMARY KEY,
-                user_id TEXT NOT NULL REFERENCES users(id),
-                plan_id TEXT NOT NULL REFERENCES plans(id),
-                status TEXT NOT NULL,
-                customer_key TEXT NOT NULL UNIQUE,
-                anchor_at BIGINT,
-                current_period INTEGER NOT NULL DEFAULT 0,
-                start_date BIGINT,
-                end_date BIGINT,
-                next_billing_date BIGINT,
-                cancel_at_period_end INTEGER NOT NULL DEFAULT 0,
-                failed_attempts INTEGER NOT NULL DEFAULT 0,
-                retry_immediately INTEGER NOT NULL DEFAULT 0,
-                billing_key_sealed TEXT,
-                billing_key_digest TEXT,
-                card_company TEXT,
-                card_number TEXT,
-                cancelled_at BIGINT,
-                claimed_until BIGINT NOT NULL DEFAULT 0,
-                claimed_by TEXT,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS subscriptions_user ON subscriptions (user_id, created_at)",
-            "CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (status, next_billing_date)",
-            "CREATE INDEX IF NOT EXISTS subscriptions_plan ON subscriptions (plan_id, status)",
-            "CREATE INDEX IF NOT EXISTS subscriptions_billing_key ON subscriptions (billing_key_digest)",
-            """
-            CREATE TABLE IF NOT EXISTS orders (
-                order_id TEXT PRIMARY KEY,
-                subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
-                user_id TEXT NOT NULL REFERENCES users(id),
-                amount BIGINT NOT NULL,
-                order_name TEXT NOT NULL,
-                purpose TEXT NOT NULL,
-                status TEXT NOT NULL,
-                failure_code TEXT,
-                failure_reason TEXT,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS orders_subscription ON orders (subscription_id)",
-            """
-            CREATE TABLE IF NOT EXISTS payments (
-                id TEXT PRIMARY KEY,
-                subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
-                user_id TEXT NOT NULL REFERENCES users(id),
-                payment_type TEXT NOT NULL,
-                amount BIGINT NOT NULL,
-                status TEXT NOT NULL,
-                order_id TEXT NOT NULL UNIQUE,
-                order_name TEXT NOT NULL,
-                payment_key TEXT UNIQUE,
-                period_index INTEGER NOT NULL,
-                attempt INTEGER NOT NULL DEFAULT 1,
-                payment_method TEXT,
-                paid_at BIGINT,
-                failure_code TEXT,
-                failure_reason TEXT,
-                refunded_amount BIGINT NOT NULL DEFAULT 0,
-                receipt_url TEXT,
-                last_transaction_key TEXT,
-                toss_status TEXT,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL,
-                UNIQUE (subscription_id, period_index, attempt)
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS payments_user ON payments (user_id, created_at)",
-            "CREATE INDEX IF NOT EXISTS payments_subscription ON payments (subscription_id, period_index)",
-            "CREATE INDEX IF NOT EXISTS payments_status ON payments (status, created_at)",
-            "CREATE INDEX IF NOT EXISTS payments_created ON payments (created_at)",
-        ]),
-        Migration(version: 4, name: "webhooks, audit log, test clock", statements: [
-            """
-            CREATE TABLE IF NOT EXISTS webhook_events (
-                id TEXT PRIMARY KEY,
-                transmission_id TEXT UNIQUE,
-                event_type TEXT NOT NULL,
-                payment_key TEXT,
-                received_at BIGINT NOT NULL,
-                payload TEXT NOT NULL,
-                outcome TEXT NOT NULL,
-                detail TEXT
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS webhook_events_received ON webhook_events (received_at)",
-            """
-            CREATE TABLE IF NOT EXISTS audit_log (
-                id TEXT PRIMARY KEY,
-                actor_id TEXT,
-                action TEXT NOT NULL,
-                object_type TEXT NOT NULL,
-                object_id TEXT NOT NULL,
-                before_state TEXT,
-                after_state TEXT,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS audit_log_object ON audit_log (object_type, object_id, created_at)",
-            """
-            CREATE TABLE IF NOT EXISTS test_clock (
-                id INTEGER PRIMARY KEY,
-                now_at BIGINT
-            )
-            """,
-        ]),
-        // The back office's filters and dashboard: each list filter and date range lands on an index.
-        Migration(version: 5, name: "admin indexes", statements: [
-            "CREATE INDEX IF NOT EXISTS payments_method ON payments (payment_method, created_at)",
-            "CREATE INDEX IF NOT EXISTS payments_paid ON payments (paid_at)",
-            "CREATE INDEX IF NOT EXISTS subscriptions_created ON subscriptions (created_at)",
-            "CREATE INDEX IF NOT EXISTS subscriptions_started ON subscriptions (start_date)",
-            "CREATE INDEX IF NOT EXISTS subscriptions_ended ON subscriptions (status, updated_at)",
-            "CREATE INDEX IF NOT EXISTS users_created ON users (created_at)",
-            "CREATE INDEX IF NOT EXISTS webhook_events_type ON webhook_events (event_type, received_at)",
-            "CREATE INDEX IF NOT EXISTS webhook_events_outcome ON webhook_events (outcome, received_at)",
-        ]),
-        // Invoices: what is owed, frozen when made; every payment pays exactly one. The partial unique indexes
-        // are the money rules: one invoice per (subscription, period), one payment in flight and one paid per invoice.
-        // Existing payments get their invoices from the application's backfill (`gudok migrate` runs it).
-        Migration(version: 6, name: "invoices", statements: [
-            """
-            CREATE TABLE IF NOT EXISTS invoices (
-                id TEXT PRIMARY KEY,
-                sequence BIGINT NOT NULL UNIQUE,
-                number TEXT NOT NULL,
-                subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
-                user_id TEXT NOT NULL REFERENCES users(id),
-                kind TEXT NOT NULL,
-                period_index INTEGER NOT NULL,
-                plan_id TEXT NOT NULL,
-                plan_name TEXT NOT NULL,
-                plan_price BIGINT NOT NULL,
-                billing_cycle TEXT NOT NULL,
-                period_start BIGINT,
-                period_end BIGINT,
-                lines TEXT NOT NULL,
-                subtotal BIGINT NOT NULL,
-                discount BIGINT NOT NULL DEFAULT 0,
-                total BIGINT NOT NULL CHECK (total >= 0),
-                supply_amount BIGINT NOT NULL,
-                vat BIGINT NOT NULL,
-                status TEXT NOT NULL,
-                paid_payment_id TEXT,
-                paid_at BIGINT,
-                version INTEGER NOT NULL DEFAULT 0,
-                created_at BIGINT NOT NULL,
-                updated_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_per_period ON invoices (subscription_id, period_index) WHERE kind = 'PERIOD' AND status <> 'VOID'",
-            "CREATE INDEX IF NOT EXISTS invoices_subscription ON invoices (subscription_id, period_index)",
-            // The unique (subscription_id, period_index, attempt) already serves every lookup this one did.
-            "DROP INDEX IF EXISTS payments_subscription",
-            "ALTER TABLE payments ADD COLUMN invoice_id TEXT REFERENCES invoices(id)",
-            // 1: an extra approval, not the invoice's own payment (refunded when Toss approved it for an invoice already settled).
-            "ALTER TABLE payments ADD COLUMN surplus INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE payments ADD COLUMN toss_vat BIGINT",
-            "ALTER TABLE payments ADD COLUMN toss_supplied_amount BIGINT",
-            "CREATE UNIQUE INDEX IF NOT EXISTS payments_one_in_flight ON payments (invoice_id) WHERE status = 'PENDING' AND surplus = 0",
-            """
-            CREATE UNIQUE INDEX IF NOT EXISTS payments_one_paid ON payments (invoice_id)
-            WHERE status IN ('COMPLETED', 'PARTIAL_CANCELLED', 'CANCELLED') AND surplus = 0
-            """,
-            "CREATE INDEX IF NOT EXISTS payments_surplus ON payments (updated_at) WHERE surplus = 1",
-            "ALTER TABLE orders ADD COLUMN invoice_id TEXT REFERENCES invoices(id)",
-            // Every subscription write is compare-and-set on this column.
-            "ALTER TABLE subscriptions ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
-            // Why charging stopped without the customer's fault (e.g. BILLING_KEY_UNREADABLE); NULL when charging normally.
-            "ALTER TABLE subscriptions ADD COLUMN charge_blocked TEXT",
-        ], postgresStatements: [
-            "CREATE SEQUENCE IF NOT EXISTS invoice_sequence",
-        ]),
-    ]
-}
-
 /// Applies pending migrations. Safe to run twice and while servers run: each migration applies in one transaction
 /// under a lock (SQLite's write lock, a PostgreSQL advisory lock) and is recorded in `schema_migrations`.
 public struct Migrator {
     public let database: Database
+    /// The application's schema, oldest first.
+    public let migrations: [Migration]
 
-    public init(database: Database) { self.database = database }
+    public init(database: Database, migrations: [Migration]) {
+        self.database = database
+        self.migrations = migrations
+    }
 
     @discardableResult
     public func migrate(now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> [Migration] {
@@ -268,7 +39,7 @@ public struct Migrator {
             try connection.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)", [])
             var applied: [Migration] = []
-            for migration in Migrations.all {
+            for migration in migrations {
                 let didApply = try connection.transaction(immediate: true) { () -> Bool in
                     guard try connection.queryOne("SELECT version FROM schema_migrations WHERE version = ?", [.int(Int64(migration.version))]) == nil
                     else { return false }
@@ -288,7 +59,7 @@ public struct Migrator {
         try database.withConnection { connection in
             let rows = (try? connection.query("SELECT version FROM schema_migrations", [])) ?? []
             let done = Set(rows.map { $0.int("version") })
-            return Migrations.all.map(\.version).filter { !done.contains($0) }
+            return migrations.map(\.version).filter { !done.contains($0) }
         }
     }
 }

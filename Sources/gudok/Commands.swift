@@ -52,7 +52,7 @@ enum MigrateCommand {
         guard args.positional.isEmpty else { throw UsageError(message: "migrate takes no arguments") }
         let configuration = try Configuration.load()
         let database = try DatabaseURL.open(configuration.databaseURL)
-        let applied = try Migrator(database: database).migrate()
+        let applied = try Migrator(database: database, migrations: GudokSchema.migrations).migrate()
         print(applied.isEmpty ? "schema is up to date" : "applied migrations: " + applied.map { "\($0.version) (\($0.name))" }.joined(separator: ", "))
         // Data written before a migration (payments before invoices) is brought into the new shape; a no-op when there is none.
         if let backfilled = try Runtime.start().application.backfillInvoices(now: Date()) { print("invoice backfill: \(backfilled)") }

@@ -29,7 +29,7 @@ final class AppHarness: Sendable {
         configuration = try Configuration.load(environment: environment, dotEnvPath: directory.appendingPathComponent("absent.env").path,
                                                secretFile: directory.appendingPathComponent("secret").path)
         database = try DatabaseURL.open(configuration.databaseURL)
-        try Migrator(database: database).migrate()
+        try Migrator(database: database, migrations: GudokSchema.migrations).migrate()
         app = Application(configuration: configuration, database: database, clock: FixedClock(AppHarness.now), logger: Logger(minimum: .error),
                           passwordHasher: hasher, services: Services.make(configuration: configuration))
     }

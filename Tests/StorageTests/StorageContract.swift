@@ -4,7 +4,21 @@ import XCTest
 
 /// Behaviour both database drivers must share; `SQLiteStorageTests` and `PostgresStorageTests` run every check.
 enum StorageContract {
-    static let allVersions = Migrations.all.map(\.version)
+    /// A small schema of its own, so the drivers are tested apart from gudok's: a unique key, a CHECK, a foreign key, and a
+    /// statement for each database.
+    static let schema = [
+        Migration(version: 1, name: "accounts", statements: [
+            "CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, name TEXT, name_key TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL)",
+        ]),
+        Migration(version: 2, name: "prices and logins", statements: [
+            "CREATE TABLE IF NOT EXISTS prices (id TEXT PRIMARY KEY, amount BIGINT NOT NULL CHECK (amount >= 0))",
+            "CREATE TABLE IF NOT EXISTS logins (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id))",
+        ], sqliteStatements: ["CREATE TABLE IF NOT EXISTS dialect_marker (id INTEGER PRIMARY KEY)"],
+           postgresStatements: ["CREATE TABLE IF NOT EXISTS dialect_marker (id BIGINT PRIMARY KEY)"]),
+    ]
+    static let allVersions = schema.map(\.version)
+
+    static func migrator(_ database: Database) -> Migrator { Migrator(database: database, migrations: schema) }
 
     static func createScratchTable(_ database: Database) throws {
         _ = try database.withConnection { connection in
@@ -15,7 +29,7 @@ enum StorageContract {
 
     static func migrationsApplyEveryVersionOnce(_ fixture: StorageFixture) throws {
         let database = try fixture.open()
-        let migrator = Migrator(database: database)
+        let migrator = migrator(database)
         XCTAssertEqual(try migrator.pendingVersions(), allVersions, "\(fixture.name): a fresh database has every migration pending")
         let first = try migrator.migrate(now: 1_700_000_000)
         XCTAssertEqual(first.map(\.version), allVersions, "\(fixture.name): first run")
@@ -25,16 +39,15 @@ enum StorageContract {
         let recorded = try database.withConnection { try $0.query("SELECT version, applied_at FROM schema_migrations ORDER BY version", []) }
         XCTAssertEqual(recorded.map { $0.int("version") }, allVersions, "\(fixture.name): schema_migrations rows")
         XCTAssertEqual(Set(recorded.map { $0.int("applied_at") }), [1_700_000_000], "\(fixture.name): applied_at kept from the first run")
-        for table in ["plans", "users", "sessions", "login_failures", "subscriptions", "orders", "payments", "webhook_events", "audit_log",
-                      "test_clock"] {
+        for table in ["accounts", "prices", "logins", "dialect_marker"] {
             let count = try database.withConnection { try $0.queryOne("SELECT COUNT(*) AS n FROM \(table)", []) }
             XCTAssertEqual(count?.int("n"), 0, "\(fixture.name): table \(table) exists and is empty")
         }
     }
 
     static func migrationsFromASecondPoolSeeTheFirstRun(_ fixture: StorageFixture) throws {
-        XCTAssertEqual(try Migrator(database: try fixture.open()).migrate().count, allVersions.count, fixture.name)
-        XCTAssertEqual(try Migrator(database: try fixture.open()).migrate().count, 0, "\(fixture.name): a second process applies nothing")
+        XCTAssertEqual(try migrator(try fixture.open()).migrate().count, allVersions.count, fixture.name)
+        XCTAssertEqual(try migrator(try fixture.open()).migrate().count, 0, "\(fixture.name): a second process applies nothing")
     }
 
     static func concurrentMigratorsDoNotFail(_ fixture: StorageFixture, migrators: Int = 4) throws {
@@ -43,7 +56,7 @@ enum StorageContract {
         let failures = Locked<[String]>([])
         runConcurrently(migrators) { index in
             do {
-                let versions = try Migrator(database: databases[index]).migrate().map(\.version)
+                let versions = try migrator(databases[index]).migrate().map(\.version)
                 applied.withValue { $0.append(contentsOf: versions) }
             } catch {
                 failures.withValue { $0.append("migrator \(index): \(error)") }
@@ -148,13 +161,13 @@ enum StorageContract {
 
     static func uniqueColumnViolationIsAUniqueViolation(_ fixture: StorageFixture) throws {
         let database = try fixture.open()
-        try Migrator(database: database).migrate()
-        let insert = "INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)"
+        try migrator(database).migrate()
+        let insert = "INSERT INTO accounts (id, name, name_key, created_at) VALUES (?, ?, ?, ?)"
         try database.withConnection { connection in
-            try connection.execute(insert, "u1", "Alice", "alice", "x", 1)
+            try connection.execute(insert, "u1", "Alice", "alice", 1)
             do {
-                try connection.execute(insert, "u2", "ALICE", "alice", "x", 1)
-                XCTFail("\(fixture.name): a duplicate username_key was accepted")
+                try connection.execute(insert, "u2", "ALICE", "alice", 1)
+                XCTFail("\(fixture.name): a duplicate name_key was accepted")
             } catch let error as DatabaseError {
                 XCTAssertEqual(error.kind, .uniqueViolation, "\(fixture.name): \(error)")
                 XCTAssertTrue(error.isUniqueViolation, "\(fixture.name): \(error)")
@@ -166,15 +179,12 @@ enum StorageContract {
     /// SubscriptionService, WebhooksAPI), so NOT NULL, CHECK and FOREIGN KEY failures must not look like one.
     static func otherConstraintFailuresAreNotUniqueViolations(_ fixture: StorageFixture) throws {
         let database = try fixture.open()
-        try Migrator(database: database).migrate()
+        try migrator(database).migrate()
         try database.withConnection { connection in
             let cases: [(String, String, [SQLValue])] = [
-                ("NOT NULL", "INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                 ["u1", nil, "k", "x", 1]),
-                ("CHECK", "INSERT INTO plans (id, name, plan_type, price, billing_cycle, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 ["p1", "n", "BASIC", -1, "MONTHLY", 1, 1]),
-                ("FOREIGN KEY", "INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                 ["h", "no-such-user", 1, 2]),
+                ("NOT NULL", "INSERT INTO accounts (id, name, name_key, created_at) VALUES (?, ?, ?, ?)", ["u1", "n", nil, 1]),
+                ("CHECK", "INSERT INTO prices (id, amount) VALUES (?, ?)", ["p1", -1]),
+                ("FOREIGN KEY", "INSERT INTO logins (id, account_id) VALUES (?, ?)", ["l1", "no-such-account"]),
             ]
             for (label, sql, parameters) in cases {
                 do {
