@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Billing"),
         .target(name: "Storage", dependencies: ["CSQLite", "CLibPQ"]),
         .target(name: "Toss", dependencies: ["CCurl", "JSON"]),
-        .target(name: "TossSandbox", dependencies: ["Crypto"]),
+        .target(name: "TossSandbox", dependencies: ["Crypto", "JSON"]),
         .target(name: "App", dependencies: ["Web", "Billing", "Storage", "Toss", "Crypto"]),
         .executableTarget(name: "gudok", dependencies: ["App", "FastCGI"]),
         .executableTarget(name: "toss-sandbox", dependencies: ["TossSandbox"]),

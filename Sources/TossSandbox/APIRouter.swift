@@ -1,6 +1,7 @@
 // The /v1 pipeline: call log → Basic auth → TossPayments-Test-Code →
 // Idempotency-Key checks → fault rules → idempotent execution of the route.
 
+import JSON
 import Foundation
 
 enum APIRoute {
@@ -230,7 +231,7 @@ final class APIRouter: @unchecked Sendable {
             default: return .error(forced)
             }
         }
-        var json: JSON = .object([])
+        var json: JSON = .fields([])
         if route.needsBody {
             guard let b = body, case .object = b else {
                 return .error(.invalidRequest("요청 본문은 JSON 객체여야 합니다."))

@@ -1,6 +1,7 @@
 // Automatic billing (자동결제): billing-auth keys from the card form, billing
 // key issue, charges with a billing key, and billing key deletion.
 
+import JSON
 import Foundation
 
 struct BillingCharge {

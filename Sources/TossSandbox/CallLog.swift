@@ -1,6 +1,7 @@
 // Log of every /v1 call received, for tests (`GET /sandbox/calls`).
 // Keeps the most recent 100,000 calls.
 
+import JSON
 import Foundation
 
 struct CallEntry {
@@ -88,13 +89,13 @@ final class CallLog: @unchecked Sendable {
         if !e.body.isEmpty {
             body = (try? JSON.parse(e.body)) ?? .string(String(decoding: e.body, as: UTF8.self))
         }
-        return .object([
+        return .fields([
             ("seq", .num(e.seq)),
             ("at", .string(TossTime.formatMillis(e.at))),
             ("method", .string(e.method)),
             ("path", .string(e.path)),
             ("query", e.query.isEmpty ? .null : .string(e.query)),
-            ("headers", .object(e.headers.map { ($0.0, .string($0.1)) })),
+            ("headers", .fields(e.headers.map { ($0.0, JSON.string($0.1)) })),
             ("body", body),
             ("orderId", .str(e.orderId)),
             ("idempotencyKey", .str(e.idempotencyKey)),

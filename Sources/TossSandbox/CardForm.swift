@@ -4,6 +4,8 @@
 // On submit it records the authorisation and answers 303 to successUrl/failUrl
 // with the parameters real Toss sends.
 
+import JSON
+
 enum CardFormKind: String {
     case payment
     case billing = "billing-auth"

@@ -1,5 +1,6 @@
 // Control endpoints under /sandbox/ (no auth) for tests and demos.
 
+import JSON
 import Foundation
 
 struct ControlAPI {
@@ -24,7 +25,7 @@ struct ControlAPI {
         case ("GET", "/sandbox/faults"): return .json(200, faults.list())
         case ("DELETE", "/sandbox/faults"):
             faults.clear()
-            return .json(200, .object([("cleared", .bool(true))]))
+            return .json(200, .fields([("cleared", .bool(true))]))
         case ("GET", "/sandbox/calls"):
             var f = CallLog.Filter()
             f.orderId = req.queryValue("orderId")
@@ -36,7 +37,7 @@ struct ControlAPI {
             return .json(200, calls.list(f))
         case ("DELETE", "/sandbox/calls"):
             calls.clear()
-            return .json(200, .object([("cleared", .bool(true))]))
+            return .json(200, .fields([("cleared", .bool(true))]))
         case ("GET", "/sandbox/payments"), ("GET", "/sandbox/charges"):
             var f = SandboxState.PaymentFilter()
             f.orderId = req.queryValue("orderId")
@@ -50,7 +51,7 @@ struct ControlAPI {
         case ("GET", "/sandbox/billing-keys"):
             let keys = state.listBillingKeys(customerKey: req.queryValue("customerKey"))
             return .json(200, .array(keys.map { b in
-                .object([
+                .fields([
                     ("billingKey", .string(b.billingKey)),
                     ("customerKey", .string(b.customerKey)),
                     ("cardNumber", .string(b.card.masked)),
@@ -85,13 +86,13 @@ struct ControlAPI {
             faults.clear()
             calls.clear()
             clock.offsetSeconds = 0
-            return .json(200, .object([("reset", .bool(true))]))
+            return .json(200, .fields([("reset", .bool(true))]))
         case ("GET", "/sandbox/health"):
-            return .json(200, .object([("status", .string("ok")), ("sandbox", .bool(true))]))
+            return .json(200, .fields([("status", .string("ok")), ("sandbox", .bool(true))]))
         default:
             if m == "DELETE", path.hasPrefix("/sandbox/faults/") {
                 let id = String(path.dropFirst("/sandbox/faults/".count))
-                return faults.remove(id: id) ? .json(200, .object([("deleted", .string(id))]))
+                return faults.remove(id: id) ? .json(200, .fields([("deleted", .string(id))]))
                     : .json(404, TossError(404, "NOT_FOUND", "존재하지 않는 fault 입니다.").json)
             }
             return .json(404, TossError(404, "NOT_FOUND", "존재하지 않는 SANDBOX 엔드포인트입니다. GET / 에서 목록을 확인하세요.").json)
@@ -112,14 +113,14 @@ struct ControlAPI {
     }
 
     private func withBody(_ req: HTTPRequest, _ f: (JSON) -> HTTPResponse) -> HTTPResponse {
-        if req.body.isEmpty { return f(.object([])) }
+        if req.body.isEmpty { return f(.fields([])) }
         guard let body = try? JSON.parse(req.body), case .object = body else { return bad("요청 본문은 JSON 객체여야 합니다.") }
         return f(body)
     }
 
     private func clockState() -> HTTPResponse {
         let now = clock.now()
-        return .json(200, .object([
+        return .json(200, .fields([
             ("now", .string(TossTime.format(now))),
             ("offsetSeconds", .double(clock.offsetSeconds)),
         ]))
@@ -141,8 +142,8 @@ struct ControlAPI {
                                          cardNumber: card)
             switch state.authorizePayment(a) {
             case let .success(p):
-                return .json(200, .object([("paymentKey", .string(p.paymentKey)), ("orderId", .string(p.orderId)),
-                                           ("amount", .int(p.totalAmount))]))
+                return .json(200, .fields([("paymentKey", .string(p.paymentKey)), ("orderId", .string(p.orderId)),
+                                           ("amount", .int64(p.totalAmount))]))
             case let .failure(e): return .json(e.status, e.json)
             }
         } catch let e as TossError { return .json(e.status, e.json) } catch { return bad("잘못된 요청입니다.") }
@@ -154,7 +155,7 @@ struct ControlAPI {
             let card = try Validate.optionalString(body, "cardNumber", max: 32) ?? Cards.defaultNumber
             switch state.authorizeBilling(customerKey: customerKey, cardNumber: card) {
             case let .success(a):
-                return .json(200, .object([("authKey", .string(a.authKey)), ("customerKey", .string(a.customerKey))]))
+                return .json(200, .fields([("authKey", .string(a.authKey)), ("customerKey", .string(a.customerKey))]))
             case let .failure(e): return .json(e.status, e.json)
             }
         } catch let e as TossError { return .json(e.status, e.json) } catch { return bad("잘못된 요청입니다.") }

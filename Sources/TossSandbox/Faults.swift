@@ -1,6 +1,7 @@
 // Fault injection rules for /v1 calls: latency, timeout (hold then close),
 // reset (close without answering), error (any status/code) and decline.
 
+import JSON
 import Foundation
 
 enum FaultAction: String, Sendable {
@@ -19,9 +20,9 @@ struct FaultRule: Sendable {
     var hits = 0
 
     var json: JSON {
-        .object([
+        .fields([
             ("id", .string(id)),
-            ("match", .object(match.map { ($0.0, .string($0.1)) })),
+            ("match", .fields(match.map { ($0.0, JSON.string($0.1)) })),
             ("action", .string(action.rawValue)),
             ("remaining", .num(remaining)),
             ("latencyMs", .num(latencyMs)),
@@ -67,7 +68,7 @@ final class FaultStore: @unchecked Sendable {
         var match: [(String, String)] = []
         if let m = body["match"], !m.isNull {
             guard case let .object(pairs) = m else { return .failure(.invalidRequest("match는 객체여야 합니다.")) }
-            for (k, v) in pairs {
+            for (k, v) in pairs.entries {
                 guard FaultStore.matchFields.contains(k) else {
                     return .failure(.invalidRequest("알 수 없는 match 필드: \(k)"))
                 }

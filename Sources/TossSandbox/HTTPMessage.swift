@@ -1,6 +1,8 @@
 // HTTP/1.1 request and response values plus URL helpers (percent-encoding,
 // query strings, appending redirect parameters).
 
+import JSON
+
 public struct HTTPRequest: Sendable {
     public var method: String
     /// The request target as sent (path plus optional query).

@@ -3,6 +3,8 @@
 // → requestPayment / requestBillingAuth). Instead of opening Toss's window it
 // navigates to the sandbox's card form.
 
+import JSON
+
 enum JSSDK {
     static func script(config: SandboxConfig) -> String {
         source

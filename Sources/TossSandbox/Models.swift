@@ -1,6 +1,8 @@
 // The sandbox's records and how they render as Toss Payment / Billing objects
 // (API version 2022-11-16).
 
+import JSON
+
 public struct CancelRecord: Sendable {
     var transactionKey: String
     var cancelReason: String
@@ -64,7 +66,7 @@ struct Render {
             case "ABORTED": acquire = "READY"
             default: acquire = "READY"
             }
-            card = .object([
+            card = .fields([
                 ("issuerCode", .string(p.card.issuerCode)),
                 ("acquirerCode", .string(p.card.acquirerCode)),
                 ("number", .string(p.card.masked)),
@@ -76,12 +78,15 @@ struct Render {
                 ("cardType", .string(p.card.cardType)),
                 ("ownerType", .string(p.card.ownerType)),
                 ("acquireStatus", .string(acquire)),
-                ("amount", .int(p.totalAmount)),
+                ("amount", .int64(p.totalAmount)),
             ])
         }
         let cancels: JSON = p.cancels.isEmpty ? .null : .array(p.cancels.map(cancel))
-        let failure: JSON = p.failure.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) } ?? .null
-        return .object([
+        let failure: JSON = p.failure.map { .fields([("code", .string($0.code)), ("message", .string($0.message))]) } ?? .null
+        let receiptURL = "\(publicURL)/receipt/\(URLCoding.encodeComponent(p.paymentKey))"
+        let receipt: JSON = approved && p.status != "ABORTED" ? .fields([("url", .string(receiptURL))]) : .null
+        let checkout: JSON = .fields([("url", .string("\(publicURL)/v1/payments/\(URLCoding.encodeComponent(p.paymentKey))/checkout"))])
+        return .fields([
             ("mId", .string(mId)),
             ("lastTransactionKey", .str(p.lastTransactionKey)),
             ("paymentKey", .string(p.paymentKey)),
@@ -108,13 +113,13 @@ struct Render {
             ("country", .string("KR")),
             ("failure", failure),
             ("isPartialCancelable", .bool(true)),
-            ("receipt", approved && p.status != "ABORTED" ? .object([("url", .string("\(publicURL)/receipt/\(URLCoding.encodeComponent(p.paymentKey))"))]) : .null),
-            ("checkout", .object([("url", .string("\(publicURL)/v1/payments/\(URLCoding.encodeComponent(p.paymentKey))/checkout"))])),
+            ("receipt", receipt),
+            ("checkout", checkout),
             ("currency", .string("KRW")),
-            ("totalAmount", .int(p.totalAmount)),
-            ("balanceAmount", .int(p.balanceAmount)),
-            ("suppliedAmount", .int(p.balanceAmount - vat)),
-            ("vat", .int(vat)),
+            ("totalAmount", .int64(p.totalAmount)),
+            ("balanceAmount", .int64(p.balanceAmount)),
+            ("suppliedAmount", .int64(p.balanceAmount - vat)),
+            ("vat", .int64(vat)),
             ("taxFreeAmount", .int(0)),
             ("metadata", .null),
             ("method", .string("카드")),
@@ -123,7 +128,7 @@ struct Render {
     }
 
     func cancel(_ c: CancelRecord) -> JSON {
-        .object([
+        .fields([
             ("transactionKey", .string(c.transactionKey)),
             ("cancelReason", .string(c.cancelReason)),
             ("taxExemptionAmount", .int(0)),
@@ -132,22 +137,22 @@ struct Render {
             ("easyPayDiscountAmount", .int(0)),
             ("receiptKey", .null),
             ("cardDiscountAmount", .int(0)),
-            ("cancelAmount", .int(c.cancelAmount)),
+            ("cancelAmount", .int64(c.cancelAmount)),
             ("taxFreeAmount", .int(0)),
-            ("refundableAmount", .int(c.refundableAmount)),
+            ("refundableAmount", .int64(c.refundableAmount)),
             ("cancelStatus", .string("DONE")),
             ("cancelRequestId", .null),
         ])
     }
 
     func billing(_ b: BillingKeyRecord) -> JSON {
-        .object([
+        .fields([
             ("mId", .string(mId)),
             ("customerKey", .string(b.customerKey)),
             ("authenticatedAt", .string(TossTime.format(b.authenticatedAt))),
             ("method", .string("카드")),
             ("billingKey", .string(b.billingKey)),
-            ("card", .object([
+            ("card", .fields([
                 ("issuerCode", .string(b.card.issuerCode)),
                 ("acquirerCode", .string(b.card.acquirerCode)),
                 ("number", .string(b.card.masked)),
@@ -161,7 +166,7 @@ struct Render {
 
     /// Compact summary for the control API (`/sandbox/payments`).
     func summary(_ p: PaymentRecord) -> JSON {
-        .object([
+        .fields([
             ("seq", .num(p.seq)),
             ("paymentKey", .string(p.paymentKey)),
             ("orderId", .string(p.orderId)),
@@ -172,12 +177,16 @@ struct Render {
             ("customerKey", .str(p.customerKey)),
             ("billingKey", .str(p.billingKey)),
             ("cardNumber", .string(p.card.masked)),
-            ("totalAmount", .int(p.totalAmount)),
-            ("balanceAmount", .int(p.balanceAmount)),
+            ("totalAmount", .int64(p.totalAmount)),
+            ("balanceAmount", .int64(p.balanceAmount)),
             ("requestedAt", .string(TossTime.format(p.requestedAt))),
             ("approvedAt", p.approvedAt.map { .string(TossTime.format($0)) } ?? .null),
             ("cancelCount", .num(p.cancels.count)),
-            ("failure", p.failure.map { .object([("code", .string($0.code)), ("message", .string($0.message))]) } ?? .null),
+            ("failure", failure(p)),
         ])
+    }
+
+    private func failure(_ p: PaymentRecord) -> JSON {
+        p.failure.map { .fields([("code", .string($0.code)), ("message", .string($0.message))]) } ?? .null
     }
 }

@@ -1,6 +1,7 @@
 // Payment window payments: authorisation (card form / control API), confirm,
 // lookup and cancel.
 
+import JSON
 import Foundation
 
 /// What a /v1 handler answers: a status and a JSON body (nil = empty body).

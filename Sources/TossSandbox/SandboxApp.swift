@@ -1,5 +1,6 @@
 // Top-level routing of the sandbox's HTTP server.
 
+import JSON
 import Foundation
 
 public final class SandboxApp: @unchecked Sendable {

@@ -1,6 +1,8 @@
 // Toss error answers: `{"code","message"}` with the HTTP status Toss uses.
 // Messages follow docs.tosspayments.com/reference/error-codes.
 
+import JSON
+
 public struct TossError: Error, Sendable {
     public let status: Int
     public let code: String
@@ -19,7 +21,7 @@ public struct TossError: Error, Sendable {
                          message ?? entry?.1 ?? "테스트 코드로 재현한 에러입니다.")
     }
 
-    public var json: JSON { .object([("code", .string(code)), ("message", .string(message))]) }
+    public var json: JSON { .fields([("code", .string(code)), ("message", .string(message))]) }
 
     public static func invalidRequest(_ detail: String? = nil) -> TossError {
         TossError(400, "INVALID_REQUEST", detail.map { "잘못된 요청입니다. \($0)" } ?? "잘못된 요청입니다.")
