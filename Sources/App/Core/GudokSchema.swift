@@ -184,7 +184,7 @@ public enum GudokSchema {
             """
             CREATE TABLE IF NOT EXISTS invoices (
                 id TEXT PRIMARY KEY,
-                sequence BIGINT NOT NULL UNIQUE,
+                sequence BIGINT NOT NULL,
                 number TEXT NOT NULL,
                 subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
                 user_id TEXT NOT NULL REFERENCES users(id),
@@ -203,6 +203,7 @@ public enum GudokSchema {
                 supply_amount BIGINT NOT NULL,
                 vat BIGINT NOT NULL,
                 status TEXT NOT NULL,
+                voided_at BIGINT,
                 paid_payment_id TEXT,
                 paid_at BIGINT,
                 version INTEGER NOT NULL DEFAULT 0,
@@ -210,7 +211,7 @@ public enum GudokSchema {
                 updated_at BIGINT NOT NULL
             )
             """,
-            "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_per_period ON invoices (subscription_id, period_index) WHERE kind = 'PERIOD' AND status <> 'VOID'",
+            "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_per_period ON invoices (subscription_id, period_index) WHERE kind = 'PERIOD' AND voided_at IS NULL",
             "CREATE INDEX IF NOT EXISTS invoices_subscription ON invoices (subscription_id, period_index)",
             // The unique (subscription_id, period_index, attempt) already serves every lookup this one did.
             "DROP INDEX IF EXISTS payments_subscription",

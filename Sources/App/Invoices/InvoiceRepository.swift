@@ -51,7 +51,7 @@ struct InvoiceRepository {
 
     /// The period's invoice that is not void (at most one, by the unique index).
     func period(subscriptionID: String, index: Int) throws -> Invoice? {
-        try connection.queryOne("SELECT * FROM invoices WHERE subscription_id = ? AND period_index = ? AND kind = 'PERIOD' AND status <> 'VOID'",
+        try connection.queryOne("SELECT * FROM invoices WHERE subscription_id = ? AND period_index = ? AND kind = 'PERIOD' AND voided_at IS NULL",
                                 [.text(subscriptionID), .int(Int64(index))]).map(Invoice.init(row:))
     }
 
@@ -68,7 +68,8 @@ struct InvoiceRepository {
             next = "SELECT nextval('invoice_sequence') AS v"
             number = "CASE WHEN n.v < 1000000 THEN lpad(n.v::text, 6, '0') ELSE n.v::text END"
         case .sqlite:
-            next = "SELECT COALESCE(MAX(sequence), 0) + 1 AS v FROM invoices"
+            // Numbers follow the table's rowid, which SQLite keeps in order and reads at once; no index of their own.
+            next = "SELECT COALESCE(MAX(rowid), 0) + 1 AS v FROM invoices"
             number = "printf('%06d', n.v)"
         }
         let totals = InvoiceTotals(lines: draft.lines)
@@ -77,15 +78,17 @@ struct InvoiceRepository {
             """
             WITH n AS (\(next))
             INSERT INTO invoices (id, sequence, number, subscription_id, user_id, kind, period_index, plan_id, plan_name, plan_price, billing_cycle,
-            period_start, period_end, lines, subtotal, discount, total, supply_amount, vat, status, paid_payment_id, paid_at, created_at, updated_at)
-            SELECT ?, n.v, ? || \(number), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM n RETURNING number
+            period_start, period_end, lines, subtotal, discount, total, supply_amount, vat, status, voided_at, paid_payment_id, paid_at, created_at,
+            updated_at)
+            SELECT ?, n.v, ? || \(number), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM n RETURNING number
             """,
             [.text(id), .text("GD-\(calendar.year(of: now))-"), .text(draft.subscriptionID), .text(draft.userID),
              .text(draft.kind.rawValue), .int(Int64(draft.periodIndex)), .text(draft.plan.id), .text(draft.plan.name), .int(Int64(draft.plan.price)),
              .text(draft.plan.billingCycle), .optional(draft.periodStart.map { Int($0.unixSeconds) }),
              .optional(draft.periodEnd.map { Int($0.unixSeconds) }), .text(Invoice.encodeLines(draft.lines)), .int(Int64(totals.subtotal)),
              .int(Int64(totals.discount)), .int(Int64(totals.total)), .int(Int64(totals.supplyAmount)), .int(Int64(totals.vat)),
-             .text(status.rawValue), .optional(paidPaymentID), .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds),
+             .text(status.rawValue), .optional(status == .void ? Int(now.unixSeconds) : nil), .optional(paidPaymentID),
+             .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds),
              .int(now.unixSeconds)])
         guard let number = rows.first?.string("number") else { throw DatabaseError(kind: .other, message: "an invoice insert returned no row") }
         return Invoice(id: id, number: number, draft: draft, status: status, paidPaymentID: paidPaymentID, paidAt: paidAt, createdAt: now)
@@ -105,14 +108,17 @@ struct InvoiceRepository {
 
     /// OPEN → VOID for one invoice (the customer chose another plan before paying).
     func void(id: String, now: Date) throws -> Bool {
-        try connection.execute("UPDATE invoices SET status = 'VOID', version = version + 1, updated_at = ? WHERE id = ? AND status = 'OPEN'",
-                               [.int(now.unixSeconds), .text(id)]) == 1
+        try connection.execute("UPDATE invoices SET status = 'VOID', voided_at = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = 'OPEN'",
+                               [.int(now.unixSeconds), .int(now.unixSeconds), .text(id)]) == 1
     }
 
     /// Every OPEN invoice of a subscription → `status` (VOID when it ended, UNCOLLECTIBLE when dunning gave up).
     @discardableResult
     func closeOpen(subscriptionID: String, as status: InvoiceStatus, now: Date) throws -> Int {
-        try connection.execute("UPDATE invoices SET status = ?, version = version + 1, updated_at = ? WHERE subscription_id = ? AND status = 'OPEN'",
-                               [.text(status.rawValue), .int(now.unixSeconds), .text(subscriptionID)])
+        try connection.execute(
+            """
+            UPDATE invoices SET status = ?, voided_at = ?, version = version + 1, updated_at = ? WHERE subscription_id = ? AND status = 'OPEN'
+            """,
+            [.text(status.rawValue), .optional(status == .void ? Int(now.unixSeconds) : nil), .int(now.unixSeconds), .text(subscriptionID)])
     }
 }
