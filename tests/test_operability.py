@@ -220,6 +220,18 @@ def test_metrics_has_payment_and_pending_gauges(stack):
     assert "gudok_subscriptions" in families
 
 
+def test_metrics_has_invoice_and_money_safety_gauges(stack):
+    client, _ = signed_in(stack)
+    completed_payment(stack, client)
+    families = metric_families(client.get("/metrics").text)
+    for name in ("gudok_invoices", "gudok_surplus_approvals", "gudok_subscriptions_charge_blocked", "gudok_payments_vat_mismatch"):
+        assert name in families and families[name].type == "gauge", (name, sorted(families))
+    assert (sample_value(families, "gudok_invoices", "gudok_invoices", status="PAID") or 0) >= 1
+    assert sample_value(families, "gudok_surplus_approvals", "gudok_surplus_approvals", state="awaiting_refund") == 0
+    assert [s.value for s in families["gudok_payments_vat_mismatch"].samples] == [0], "the sandbox's VAT is the invoice's"
+    assert [s.value for s in families["gudok_subscriptions_charge_blocked"].samples] == [0]
+
+
 def test_metrics_through_nginx_is_allowed_from_loopback(stack):
     # Through the stack's nginx the client address is 127.0.0.1: allowed without a token.
     response = requests.get(stack.url("/metrics"), verify=False, timeout=10)

@@ -139,6 +139,12 @@ final class GudokServeTests: XCTestCase {
         XCTAssertEqual(try FastCGIClient.get(sandbox.address, "/healthz").status, 200)
     }
 
+    func testTheSandboxIsNotPartOfTheBillingBinary() throws {
+        let refused = try GudokProcess(["toss-sandbox", "--listen", "127.0.0.1:0"], in: sandbox, name: "no-sandbox")
+        XCTAssertEqual(refused.waitForExit(timeout: 20), 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("its own executable"), refused.stderr)
+    }
+
     func testBadFastCGIAddressIsAUsageError() throws {
         let bad = try GudokProcess(["serve", "--fastcgi", "nonsense"], in: sandbox, name: "bad")
         XCTAssertEqual(bad.waitForExit(timeout: 20), 2, bad.stderr)

@@ -119,11 +119,13 @@ final class SandboxProcess {
     }
 
     /// Runs the executable to completion (for argument errors): exit status and stderr.
-    static func runToExit(executable: URL, arguments: [String], timeout: Double = 20) throws -> (Int32, String) {
+    static func runToExit(executable: URL, arguments: [String], environment: [String: String]? = nil,
+                          timeout: Double = 20) throws -> (Int32, String) {
         let process = Process()
         let errors = Pipe()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = Pipe()
         process.standardError = errors
         try process.run()

@@ -1147,6 +1147,13 @@ final class SandboxProcessTests: XCTestCase {
         }
     }
 
+    func testRefusesToStartInProduction() throws {
+        let (status, stderr) = try SandboxProcess.runToExit(executable: try executable(), arguments: ["--listen", "127.0.0.1:0"],
+                                                            environment: ["GUDOK_ENV": "production"])
+        XCTAssertEqual(status, 2, stderr)
+        XCTAssertTrue(stderr.contains("GUDOK_ENV=production"), stderr)
+    }
+
     func testCannotListenExitsOne() throws {
         let busy = try InProcessSandbox.shared()
         let (status, stderr) = try SandboxProcess.runToExit(executable: try executable(),
