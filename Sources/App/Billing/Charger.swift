@@ -32,8 +32,8 @@ struct Charger {
         let billingKey = subscription.sealedBillingKey.flatMap { services.vault.open($0, subscriptionID: subscription.id) }
         if subscription.sealedBillingKey != nil, billingKey == nil {
             let attempted = try database.withConnection { try PaymentRepository(connection: $0).find(orderID: orderID) }
-            if let attempted, attempted.status != .pending { return try replay(attempted, settlement: settlement) }
-            return try block(subscription, orderID: attempted == nil ? nil : orderID, settlement: settlement, now: now)
+            if let attempted, attempted.status != .pending { return replay(attempted) }
+            return try block(subscription, orderID: attempted == nil ? nil : orderID, now: now)
         }
         if subscription.chargeBlocked != nil {
             try database.withConnection { try SubscriptionRepository(connection: $0).setChargeBlocked(id: subscription.id, reason: nil, now: now) }
@@ -43,7 +43,7 @@ struct Charger {
             guard let attempted = try database.withConnection({ try PaymentRepository(connection: $0).find(orderID: orderID) }) else {
                 return .pending(reason: "INVOICE_\(known.status.rawValue)")
             }
-            if attempted.status != .pending { return try replay(attempted, settlement: settlement) }
+            if attempted.status != .pending { return replay(attempted) }
             return try lookUp(orderID: orderID, reason: "INVOICE_\(known.status.rawValue)", now: now)
         }
         // The attempt's row is written before Toss is called; one already there (a crash, a second pass) is re-sent as it was.
@@ -52,7 +52,7 @@ struct Charger {
         switch try insertAttempt(subscription, invoice: known, orderID: orderID, periodIndex: periodIndex, attempt: attempt, now: now) {
         case .inserted(let made): invoice = made
         case .existing(let payment) where payment.status == .pending: existing = payment
-        case .existing(let payment): return try replay(payment, settlement: settlement)
+        case .existing(let payment): return replay(payment)
         case .anotherInFlight: return .pending(reason: "PAYMENT_IN_FLIGHT")
         case .notOpen(let status): return .pending(reason: "INVOICE_\(status.rawValue)")
         }
@@ -136,7 +136,7 @@ struct Charger {
     }
 
     /// An attempt already settled: report it again (the biller may be catching up after a crash).
-    private func replay(_ payment: Payment, settlement: PaymentSettlement) throws -> ChargeOutcome {
+    private func replay(_ payment: Payment) -> ChargeOutcome {
         switch payment.status {
         case .completed, .cancelled, .partialCancelled: return payment.surplus ? .surplus : .charged
         case .failed: return .declined(code: payment.failureCode ?? "FAILED", message: payment.failureReason ?? "")
@@ -144,7 +144,7 @@ struct Charger {
         }
     }
 
-    private func block(_ subscription: Subscription, orderID: String?, settlement: PaymentSettlement, now: Date) throws -> ChargeOutcome {
+    private func block(_ subscription: Subscription, orderID: String?, now: Date) throws -> ChargeOutcome {
         if let orderID {
             // An attempt sent before the key became unreadable may have gone through.
             let outcome = try lookUp(orderID: orderID, reason: "BILLING_KEY_UNREADABLE", now: now)

@@ -189,8 +189,7 @@ struct PaymentSettlement {
         try database.withConnection { connection in
             try connection.transaction {
                 let payments = PaymentRepository(connection: connection)
-                guard let payment = try payments.find(orderID: orderID) else { return }
-                try SubscriptionRepository(connection: connection).lock(id: payment.subscriptionID)
+                guard let payment = try payments.findLockingSubscription(orderID: orderID) else { return }
                 guard try payments.fail(orderID: orderID, code: code, reason: message, paymentKey: paymentKey, now: now) else { return }
                 try OrderRepository(connection: connection).setStatus(orderID: orderID, status: "FAILED", code: code, reason: message, now: now)
                 try applyDecline(payment, connection)

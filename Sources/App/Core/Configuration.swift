@@ -107,12 +107,6 @@ public struct Configuration: Sendable {
         return configuration
     }
 
-    /// Whether GUDOK_ENV (environment, then `.env`) says production, without loading the rest.
-    public static func isProductionEnvironment(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                               dotEnvPath: String = ".env") -> Bool {
-        (environment["GUDOK_ENV"] ?? DotEnv.read(path: dotEnvPath)["GUDOK_ENV"]) == "production"
-    }
-
     /// The origin of the Toss JS SDK, for the checkout page's Content-Security-Policy.
     public var tossJSSDKOrigin: String {
         guard let url = URL(string: tossJSSDKURL), let scheme = url.scheme, let host = url.host else { return tossJSSDKURL }

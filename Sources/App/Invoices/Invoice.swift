@@ -31,8 +31,8 @@ struct Invoice: Sendable {
     var createdAt: Date
 
     /// The invoice a draft becomes once inserted with its id and number.
-    init(id: String, number: String, draft: InvoiceRepository.Draft, status: InvoiceStatus, paidPaymentID: String?, paidAt: Date?, createdAt: Date) {
-        let totals = InvoiceTotals(lines: draft.lines)
+    init(id: String, number: String, draft: InvoiceRepository.Draft, totals: InvoiceTotals, status: InvoiceStatus, paidPaymentID: String?,
+         paidAt: Date?, createdAt: Date) {
         self.id = id
         self.number = number
         subscriptionID = draft.subscriptionID
@@ -85,10 +85,11 @@ struct Invoice: Sendable {
     /// "베이직 월간 구독", the order name Toss shows the buyer.
     var orderName: String { "\(planName) \(CycleNames.label(billingCycle)) 구독" }
 
-    static func encodeLines(_ lines: [InvoiceLine]) -> String {
-        JSON.array(lines.map { ["kind": .string($0.kind.rawValue), "description": .string($0.description), "amount": .int($0.amount)] })
-            .serializedString()
+    static func linesJSON(_ lines: [InvoiceLine]) -> JSON {
+        .array(lines.map { ["kind": .string($0.kind.rawValue), "description": .string($0.description), "amount": .int($0.amount)] })
     }
+
+    static func encodeLines(_ lines: [InvoiceLine]) -> String { linesJSON(lines).serializedString() }
 
     static func decodeLines(_ text: String) -> [InvoiceLine] {
         ((try? JSON.parse(text))?.arrayValue ?? []).compactMap { line in
@@ -102,7 +103,7 @@ struct Invoice: Sendable {
         return ["id": .string(id), "number": .string(number), "subscription_id": .string(subscriptionID),
                 "plan": ["id": .string(planID), "name": .string(planName), "price": .int(planPrice), "billing_cycle": .string(billingCycle)],
                 "period_start": time(periodStart), "period_end": time(periodEnd),
-                "lines": .array(lines.map { ["kind": .string($0.kind.rawValue), "description": .string($0.description), "amount": .int($0.amount)] }),
+                "lines": Invoice.linesJSON(lines),
                 "subtotal": .int(subtotal), "discount": .int(discount), "total": .int(total), "supply_amount": .int(supplyAmount), "vat": .int(vat),
                 "currency": "KRW", "status": .string(status.rawValue), "paid_at": time(paidAt), "created_at": time(createdAt)]
     }

@@ -91,7 +91,8 @@ struct InvoiceRepository {
              .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds),
              .int(now.unixSeconds)])
         guard let number = rows.first?.string("number") else { throw DatabaseError(kind: .other, message: "an invoice insert returned no row") }
-        return Invoice(id: id, number: number, draft: draft, status: status, paidPaymentID: paidPaymentID, paidAt: paidAt, createdAt: now)
+        return Invoice(id: id, number: number, draft: draft, totals: totals, status: status, paidPaymentID: paidPaymentID, paidAt: paidAt,
+                       createdAt: now)
     }
 
     /// OPEN → PAID by `paymentID`. False: the invoice was paid by someone else, voided or given up on first. Period dates

@@ -207,7 +207,4 @@ struct PaymentRepository {
              .text(id), .int(Int64(refunded))]) == 1
     }
 
-    func touch(orderID: String, now: Date) throws {
-        try connection.execute("UPDATE payments SET updated_at = ? WHERE order_id = ?", [.int(now.unixSeconds), .text(orderID)])
-    }
 }
