@@ -100,8 +100,7 @@ public final class Biller: @unchecked Sendable {
                         guard case .pending(let reason) = try charger.lookUp(orderID: unsettled.orderID, reason: "EXPIRY_WAITS", now: now) else { continue }
                         // Toss never received it, and nothing will send it again (this pass holds the claim): it was not charged.
                         if reason == "NOT_FOUND_AT_TOSS", now.timeIntervalSince(unsettled.createdAt) > Biller.unsentAfter {
-                            _ = try PaymentSettlement(database: database, services: services, logger: logger, now: now)
-                                .declined(orderID: unsettled.orderID, code: "NOT_SENT", message: "결제 요청이 결제사에 전달되지 않아 청구되지 않았습니다.")
+                            _ = try PaymentSettlement(database: database, services: services, logger: logger, now: now).notSent(orderID: unsettled.orderID)
                             continue
                         }
                         count { $0.pending += 1 }

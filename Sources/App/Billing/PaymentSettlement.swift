@@ -199,6 +199,11 @@ struct PaymentSettlement {
         return .declined(code: code, message: message)
     }
 
+    /// A renewal attempt Toss never received and nothing will send again: it was not charged.
+    func notSent(orderID: String) throws -> ChargeOutcome {
+        try declined(orderID: orderID, code: "NOT_SENT", message: "결제 요청이 결제사에 전달되지 않아 청구되지 않았습니다.")
+    }
+
     /// Dunning counts a decline once, and only for the attempt the subscription is waiting on.
     func applyDecline(_ payment: Payment, _ connection: DatabaseConnection) throws {
         guard let subscription = try SubscriptionRepository(connection: connection).find(id: payment.subscriptionID),

@@ -77,7 +77,7 @@ public struct Reconciler: Sendable {
             // A renewal Toss never received whose invoice is void (the customer left) or settled otherwise: nothing will
             // send it again, so it was not charged. One whose invoice is open is re-sent by the next pass.
             guard try invoiceIsSettled(payment) else { return .pending(reason: "NOT_FOUND_AT_TOSS") }
-            return try settlement.declined(orderID: payment.orderID, code: "NOT_SENT", message: "결제 요청이 결제사에 전달되지 않아 청구되지 않았습니다.")
+            return try settlement.notSent(orderID: payment.orderID)
         case .failure(let error):
             return .pending(reason: error.kind == .notFound ? "NOT_FOUND_AT_TOSS" : "LOOKUP_FAILED")
         }
@@ -91,11 +91,13 @@ public struct Reconciler: Sendable {
     private func chargeFirstPeriodWithCard(subscriptionID: String, now: Date) throws {
         guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscriptionID) }),
               subscription.status == .pending, subscription.hasCard else { return }
-        let attempts = try database.withConnection { try PaymentRepository(connection: $0).attempts(subscriptionID: subscriptionID, periodIndex: 0) }
-        guard !attempts.contains(where: { $0.status == .pending }) else { return }
-        let outcome = try Charger(database: database, services: services, logger: logger)
-            .charge(subscription, periodIndex: 0, attempt: (attempts.map(\.attempt).max() ?? 0) + 1, now: now)
-        logger.info("first_period_charged_after_expired_checkout", ["subscription_id": .string(subscriptionID), "outcome": .string("\(outcome)")])
+        var outcome = "charged"
+        do {
+            try SubscriptionService(database: database, services: services, logger: logger, now: now).chargeFirstPeriod(subscriptionID: subscriptionID)
+        } catch let refusal as SubscriptionError {
+            outcome = refusal.httpError.code
+        }
+        logger.info("first_period_charged_after_expired_checkout", ["subscription_id": .string(subscriptionID), "outcome": .string(outcome)])
     }
 
     /// Surplus approvals whose refund call failed earlier are refunded now.

@@ -280,7 +280,9 @@ struct SubscriptionService {
         return updated
     }
 
-    private func chargeFirstPeriod(subscriptionID: String) throws {
+    /// Charges a PENDING subscription's first period with its card, unless a payment of it is already at Toss (then that
+    /// payment's answer decides). Throws the outcome's refusal for the customer to see.
+    func chargeFirstPeriod(subscriptionID: String) throws {
         guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(id: subscriptionID) }),
               subscription.status == .pending else { return }
         let invoice: Invoice
