@@ -15,8 +15,7 @@ public func nextRenewalDate(
     cycle: BillingCycle,
     dunning: DunningSchedule
 ) -> Date? {
-    guard let anchor = state.anchor else { return nil }
-    let originalDue = calendar.periodStart(anchor: anchor, cycle: cycle, index: state.periodBeingCollected)
+    guard let originalDue = state.periodStart(state.periodBeingCollected, calendar: calendar, cycle: cycle) else { return nil }
     switch state.status {
     case .active:
         return originalDue

@@ -23,6 +23,12 @@ public enum OrderID {
         return "sub-\(hex)-p\(periodIndex)-a\(attempt)"
     }
 
+    /// `chg-<32 lowercase hex>`: the charge of one mid-period plan change, named by its invoice (36 characters).
+    public static func change(invoiceID: String) -> String {
+        guard let uuid = UUID(uuidString: invoiceID) else { preconditionFailure("invoice id is not a UUID: \(invoiceID)") }
+        return "chg-" + uuid.uuidString.lowercased().filter { $0 != "-" }
+    }
+
     /// Toss's orderId rule for the server APIs: 6–64 characters of `[A-Za-z0-9_-]`.
     public static func isValidTossOrderID(_ s: String) -> Bool {
         let bytes = s.utf8

@@ -28,9 +28,8 @@ public func renewalDecision(
     cycle: BillingCycle,
     dunning: DunningSchedule
 ) -> RenewalDecision {
-    guard let anchor = state.anchor else { return .notDue }
     let period = state.periodBeingCollected
-    let originalDue = calendar.periodStart(anchor: anchor, cycle: cycle, index: period)
+    guard let originalDue = state.periodStart(period, calendar: calendar, cycle: cycle) else { return .notDue }
 
     switch state.status {
     case .active:

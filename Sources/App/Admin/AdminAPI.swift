@@ -81,7 +81,7 @@ enum AdminAPI {
             let detail = try exchange.admin.plan(id: try exchange.pathParameter("plan_id"))
             return .json(["plan": detail.row.json(zone: exchange.zone), "audit_log": .array(detail.audit.map { $0.json(zone: exchange.zone) })])
         }
-        table.api("POST", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: edit a plan (a new price applies from the next charge)",
+        table.api("POST", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: edit a plan (a new price applies to new subscribers)",
                   doc: APIDoc(responses: [(200, "AdminPlan"), (400, "Error"), (404, "Error"), (409, "Error")])) { exchange in
             let draft = try PlanDraft(json: try JSONBody(exchange.request))
             return .json(try exchange.admin.updatePlan(id: try exchange.pathParameter("plan_id"), draft).json(zone: exchange.zone))
@@ -93,6 +93,28 @@ enum AdminAPI {
         table.api("POST", "/api/admin/plans/{plan_id}/activate", .staff, summary: "Back office: put a plan back on sale",
                   doc: APIDoc(responses: [(200, "AdminPlan"), (404, "Error")])) { exchange in
             .json(try exchange.admin.setPlanActive(id: try exchange.pathParameter("plan_id"), true).json(zone: exchange.zone))
+        }
+        table.api("GET", "/api/admin/plans/{plan_id}/price-changes", .staff, summary: "Back office: a plan's price changes with consent progress",
+                  doc: APIDoc(responses: [(200, "PriceChangeList"), (404, "Error")])) { exchange in
+            let changes = try exchange.withDatabase { try PriceChangeRepository(connection: $0).forPlan(try exchange.pathParameter("plan_id")) }
+            return .json(.array(changes.map { $0.json(zone: exchange.zone) }))
+        }
+        table.api("POST", "/api/admin/plans/{plan_id}/price-changes", .staff, summary: "Back office: schedule a price change for current subscribers (≥ 30 days out)",
+                  doc: APIDoc(request: "PriceChangeRequest", responses: [(201, "PriceChange"), (400, "Error"), (404, "Error"), (409, "Error")])) { exchange in
+            let body = try JSONBody(exchange.request)
+            let text = try body.string("effective_at")
+            guard let effectiveAt = RFC3339.parse(text, defaultZone: exchange.zone) else {
+                throw HTTPError.badRequest("effective_at은 RFC 3339 시각이어야 합니다 (예: 2027-01-15T00:00:00+09:00).", code: "INVALID_FIELD")
+            }
+            let amount = body.object["amount"]?.isNull == false ? try body.int("amount") : nil
+            let change = try exchange.priceChanges.schedule(planID: try exchange.pathParameter("plan_id"), amount: amount, effectiveAt: effectiveAt,
+                                                            staffID: try exchange.requireUser().id)
+            return .json(change.json(zone: exchange.zone), status: 201)
+        }
+        table.api("DELETE", "/api/admin/price-changes/{price_change_id}", .staff, summary: "Back office: withdraw a scheduled price change",
+                  doc: APIDoc(responses: [(200, "PriceChange"), (404, "Error")])) { exchange in
+            let change = try exchange.priceChanges.withdraw(id: try exchange.pathParameter("price_change_id"), staffID: try exchange.requireUser().id)
+            return .json(change.json(zone: exchange.zone))
         }
         table.api("DELETE", "/api/admin/plans/{plan_id}", .staff, summary: "Back office: delete a plan no subscription uses",
                   doc: APIDoc(responses: [(204, nil), (404, "Error"), (409, "Error")])) { exchange in

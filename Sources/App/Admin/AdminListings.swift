@@ -45,7 +45,7 @@ struct AdminListings {
 
     static let subscriptionSelect = """
         SELECT \(Subscription.selectColumns), u.username AS owner_username, u.email AS owner_email
-        FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN users u ON u.id = s.user_id
+        FROM \(Subscription.fromTables) JOIN users u ON u.id = s.user_id
         """
 
     func subscriptions(_ request: AdminListRequest) throws -> AdminPage<AdminSubscriptionRow> {

@@ -13,13 +13,15 @@ struct AdminPeriod: Sendable {
 
     /// Periods 0 … current (the last `shown`), plus the next one while the subscription renews.
     static func periods(of subscription: Subscription, payments: [Payment], calendar: BillingCalendar) -> [AdminPeriod] {
-        guard let anchor = subscription.anchor else { return [] }
+        guard subscription.anchor != nil else { return [] }
         let renews = (subscription.status == .active && !subscription.cancelAtPeriodEnd) || subscription.status == .pastDue
         let last = subscription.currentPeriodIndex + (renews ? 1 : 0)
-        let first = max(0, last - shown + 1)
+        // Periods before a change of billing cycle are not on today's calendar; their payments stay in the timeline.
+        let first = max(subscription.anchorIndex, last - shown + 1)
         let byPeriod = Dictionary(grouping: payments, by: \.periodIndex)
-        return (first...last).map { index in
-            AdminPeriod(period: calendar.period(anchor: anchor, cycle: subscription.cycle, index: index),
+        return (first...last).compactMap { index in
+            guard let period = subscription.state.period(index, calendar: calendar, cycle: subscription.cycle) else { return nil }
+            return AdminPeriod(period: period,
                         attempts: (byPeriod[index] ?? []).sorted { $0.attempt < $1.attempt }, upcoming: index > subscription.currentPeriodIndex)
         }
     }

@@ -11,13 +11,14 @@ struct DashboardRepository {
                                  charges: try charges(in: window.thisMonth), revenue: try revenue(window.months))
     }
 
-    /// ACTIVE and PAST_DUE subscriptions grouped by plan (index subscriptions_due leads with status).
+    /// ACTIVE and PAST_DUE subscriptions grouped by plan and the price they pay (index subscriptions_due leads with status).
     func recurring() throws -> [RecurringGroup] {
         try connection.query(
             """
-            SELECT p.id AS plan_id, p.name AS plan_name, p.price AS price, p.billing_cycle AS billing_cycle, s.status AS status, COUNT(*) AS n
+            SELECT p.id AS plan_id, p.name AS plan_name, COALESCE(s.price, p.price) AS price, p.billing_cycle AS billing_cycle, s.status AS status,
+            COUNT(*) AS n
             FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.status IN ('ACTIVE', 'PAST_DUE')
-            GROUP BY p.id, p.name, p.price, p.billing_cycle, s.status
+            GROUP BY p.id, p.name, COALESCE(s.price, p.price), p.billing_cycle, s.status
             """, []).map { row in
             RecurringGroup(planID: row.string("plan_id"), planName: row.string("plan_name"), price: row.int("price"),
                            cycle: try row.word("billing_cycle"), status: try row.word("status"), count: row.int("n"))

@@ -116,12 +116,14 @@ public final class Biller: @unchecked Sendable {
                     }
                     return
                 case .charge(let period, let attempt, _):
+                    if attempt == 1, try PeriodBoundary(database: database, services: services, logger: logger, now: now).apply(to: subscription, period: period) {
+                        continue
+                    }
                     switch try charger.charge(subscription, periodIndex: period, attempt: attempt, now: now) {
                     case .charged:
                         count { $0.charged += 1 }
                         // Period `period` is paid now; unless the pass is catching up, the next one is not due yet.
-                        if let anchor = subscription.anchor,
-                           now < services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: period + 1) { return }
+                        if let next = subscription.state.periodStart(period + 1, calendar: services.calendar, cycle: subscription.cycle), now < next { return }
                     case .declined: count { $0.failed += 1 }
                     case .pending, .surplus, .blocked:
                         count { $0.pending += 1 }

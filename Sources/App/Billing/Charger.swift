@@ -68,10 +68,18 @@ struct Charger {
         guard let amount = existing?.amount ?? invoice?.total, let orderName = existing?.orderName ?? invoice?.orderName else {
             return .pending(reason: "NO_INVOICE")
         }
+        return try send(billingKey: billingKey, customerKey: subscription.customerKey, amount: amount, orderID: orderID, orderName: orderName,
+                        now: now)
+    }
+
+    /// Sends one billing-key charge whose PENDING row is committed, re-sending a transient failure with the same key, and
+    /// settles Toss's answer; an ambiguous one is looked up.
+    func send(billingKey: String, customerKey: String, amount: Int, orderID: String, orderName: String, now: Date) throws -> ChargeOutcome {
+        let settlement = PaymentSettlement(database: database, services: services, logger: logger, now: now)
         var tries = 0
         while true {
             let answer = Result { () throws(TossError) in
-                try services.toss.chargeBillingKey(billingKey, customerKey: subscription.customerKey, amount: amount, orderId: orderID,
+                try services.toss.chargeBillingKey(billingKey, customerKey: customerKey, amount: amount, orderId: orderID,
                                                    orderName: orderName, customerEmail: nil, customerName: nil, idempotencyKey: orderID)
             }
             switch answer {
@@ -114,8 +122,8 @@ struct Charger {
             for _ in 0..<3 {
                 do {
                     let paid = try connection.transaction { () -> Invoice in
-                        let target = try invoice ?? invoices.insert(invoicing.periodDraft(for: subscription, index: periodIndex), now: now,
-                                                                    calendar: services.calendar)
+                        let target = try invoice ?? invoicing.insert(invoicing.periodDraft(for: subscription, index: periodIndex),
+                                                                     connection: connection, now: now)
                         try payments.insertPending(subscription: subscription, invoiceID: target.id, orderID: orderID, orderName: target.orderName,
                                                    amount: target.total, periodIndex: periodIndex, attempt: attempt, paymentKey: nil, now: now)
                         return target

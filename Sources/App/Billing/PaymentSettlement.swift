@@ -96,7 +96,8 @@ struct PaymentSettlement {
         guard payment.status == .pending || payment.status == .failed else { return ApprovalInputs(payment: payment) }
         let subscription = try SubscriptionRepository(connection: connection).find(id: payment.subscriptionID)
         let firstPeriod = subscription?.status == .pending && payment.periodIndex == 0
-        let invoice = try firstPeriod ? payment.invoiceID.flatMap { try InvoiceRepository(connection: connection).find(id: $0) } : nil
+        let needsInvoice = firstPeriod || payment.isChange
+        let invoice = try needsInvoice ? payment.invoiceID.flatMap { try InvoiceRepository(connection: connection).find(id: $0) } : nil
         let invoicePlan = try invoice.flatMap { invoice in
             invoice.planID == subscription?.plan.id ? nil : try PlanRepository(connection: connection).find(id: invoice.planID)
         }
@@ -109,7 +110,9 @@ struct PaymentSettlement {
         /// Settled as approved before: a repeated answer.
         case settled(Payment)
         /// The approval pays its invoice; the subscription (serving `served`'s plan) takes `event`.
-        case pay(Payment, invoiceID: String, served: Subscription, planChanged: Bool, event: SubscriptionEvent, firstPeriod: BillingPeriod?)
+        case pay(Payment, invoiceID: String, served: Subscription, event: SubscriptionEvent, firstPeriod: BillingPeriod?)
+        /// The approval pays a mid-period plan change: the subscription serves the invoice's plan at its price from now on.
+        case payChange(Payment, invoice: Invoice, subscription: Subscription)
         /// The invoice was paid otherwise, voided or given up on, or the subscription cannot take the period.
         case surplus(Payment)
     }
@@ -119,13 +122,16 @@ struct PaymentSettlement {
         let payment = inputs.payment
         guard payment.status == .pending || payment.status == .failed else { return .settled(payment) }
         guard let invoiceID = payment.invoiceID, let subscription = inputs.subscription else { return .surplus(payment) }
+        if payment.isChange {
+            guard let invoice = inputs.invoice, invoice.status == .open, subscription.status == .active || subscription.status == .pastDue,
+                  subscription.currentPeriodIndex == invoice.periodIndex else { return .surplus(payment) }
+            return .payChange(payment, invoice: invoice, subscription: subscription)
+        }
         let firstPeriod = subscription.status == .pending && payment.periodIndex == 0
         // The first period starts when gudok learns of the payment, by its own clock (the test clock, `bill --now`), not Toss's.
         let event: SubscriptionEvent = firstPeriod ? .firstPaymentSucceeded(at: now) : .renewalSucceeded(periodIndex: payment.periodIndex)
         guard case .success = subscription.state.applying(event, dunning: services.dunning) else { return .surplus(payment) }
-        guard firstPeriod else {
-            return .pay(payment, invoiceID: invoiceID, served: subscription, planChanged: false, event: event, firstPeriod: nil)
-        }
+        guard firstPeriod else { return .pay(payment, invoiceID: invoiceID, served: subscription, event: event, firstPeriod: nil) }
         // Activation serves the plan that was paid for, never the one the subscription points at now.
         guard let invoice = inputs.invoice, invoice.status == .open else { return .surplus(payment) }
         var served = subscription
@@ -133,7 +139,9 @@ struct PaymentSettlement {
             guard let plan = inputs.invoicePlan else { return .surplus(payment) }
             served.plan = plan
         }
-        return .pay(payment, invoiceID: invoiceID, served: served, planChanged: served.plan.id != subscription.plan.id, event: event,
+        // From here on the subscriber pays what this invoice priced the plan at, whatever the plan's price becomes.
+        served.lockedPrice = invoice.planPrice
+        return .pay(payment, invoiceID: invoiceID, served: served, event: event,
                     firstPeriod: services.calendar.period(anchor: now, cycle: served.cycle, index: 0))
     }
 
@@ -150,13 +158,29 @@ struct PaymentSettlement {
         case .surplus(let unpaid):
             payment = unpaid
             paysInvoice = false
-        case .pay(let unpaid, let invoiceID, let served, let planChanged, let event, let firstPeriod):
+        case .payChange(let unpaid, let invoice, let subscription):
+            payment = unpaid
+            paysInvoice = true
+            guard try InvoiceRepository(connection: connection).markPaid(id: invoice.id, paymentID: payment.id, paidAt: paidAt, periodStart: nil,
+                                                                       periodEnd: nil, now: now)
+            else { throw SettlementError.changedMeanwhile }
+            try SubscriptionRepository(connection: connection).setPlan(id: subscription.id, planID: invoice.planID, price: invoice.planPrice)
+            try AuditLogRepository(connection: connection).record(
+                actorID: subscription.userID, action: "subscription.plan_changed", objectType: "subscription", objectID: subscription.id,
+                before: ["plan_id": .string(subscription.plan.id), "price": .int(subscription.price)],
+                after: ["plan_id": .string(invoice.planID), "price": .int(invoice.planPrice), "invoice_id": .string(invoice.id),
+                        "prorated_amount": .int(invoice.total), "when": "now"],
+                now: now)
+        case .pay(let unpaid, let invoiceID, var served, let event, let firstPeriod):
             payment = unpaid
             paysInvoice = true
             guard try InvoiceRepository(connection: connection).markPaid(id: invoiceID, paymentID: payment.id, paidAt: paidAt,
                                                                        periodStart: firstPeriod?.start, periodEnd: firstPeriod?.end, now: now)
             else { throw SettlementError.changedMeanwhile }
-            if planChanged { try SubscriptionRepository(connection: connection).setPlan(id: served.id, planID: served.plan.id) }
+            if let lockedPrice = served.lockedPrice, firstPeriod != nil {
+                try SubscriptionRepository(connection: connection).setPlan(id: served.id, planID: served.plan.id, price: lockedPrice)
+                served.version += 1
+            }
             guard case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(event, to: served) else {
                 throw SettlementError.changedMeanwhile
             }
@@ -165,7 +189,7 @@ struct PaymentSettlement {
                                     receiptURL: answer.receiptURL, transactionKey: answer.lastTransactionKey, vat: answer.vat,
                                     suppliedAmount: answer.suppliedAmount, surplus: !paysInvoice, now: now)
         else { throw SettlementError.changedMeanwhile }
-        if !payment.isBillingCharge { try OrderRepository(connection: connection).setStatus(orderID: payment.orderID, status: "PAID", now: now) }
+        if !payment.isBillingCharge, !payment.isChange { try OrderRepository(connection: connection).setStatus(orderID: payment.orderID, status: "PAID", now: now) }
         payment.status = .completed
         payment.paymentKey = answer.paymentKey
         payment.surplus = !paysInvoice
@@ -206,6 +230,11 @@ struct PaymentSettlement {
 
     /// Dunning counts a decline once, and only for the attempt the subscription is waiting on.
     func applyDecline(_ payment: Payment, _ connection: DatabaseConnection) throws {
+        if payment.isChange {
+            // A refused plan change leaves the plan as it was; its invoice is void so that another try makes a new one.
+            if let invoiceID = payment.invoiceID { _ = try InvoiceRepository(connection: connection).void(id: invoiceID, now: now) }
+            return
+        }
         guard let subscription = try SubscriptionRepository(connection: connection).find(id: payment.subscriptionID),
               subscription.status == .active || subscription.status == .pastDue,
               subscription.failedAttempts == payment.attempt - 1 else { return }

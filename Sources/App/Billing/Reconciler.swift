@@ -72,6 +72,9 @@ public struct Reconciler: Sendable {
             let outcome = try settlement.declined(orderID: payment.orderID, code: "EXPIRED", message: "결제 승인이 이루어지지 않아 만료되었습니다.")
             try chargeFirstPeriodWithCard(subscriptionID: payment.subscriptionID, now: now)
             return outcome
+        case .failure(let error) where error.kind == .notFound && payment.isChange && now.timeIntervalSince(payment.createdAt) > Biller.unsentAfter:
+            // The customer's plan-change request died before Toss heard of it; nothing sends it again.
+            return try settlement.notSent(orderID: payment.orderID)
         case .failure(let error) where error.kind == .notFound && payment.isBillingCharge
             && now.timeIntervalSince(payment.createdAt) > Biller.unsentAfter:
             // A renewal Toss never received whose invoice is void (the customer left) or settled otherwise: nothing will

@@ -234,5 +234,61 @@ public enum GudokSchema {
         ], postgresStatements: [
             "CREATE SEQUENCE IF NOT EXISTS invoice_sequence",
         ]),
+        // Plan changes and price changes with consent. A subscription keeps the price it signed up at (`price`); a plan's
+        // price edit applies to new subscribers, and current ones move only through a scheduled price change they consent to.
+        Migration(version: 7, name: "plan lifecycle", statements: [
+            "ALTER TABLE subscriptions ADD COLUMN price BIGINT",
+            // The period that starts at anchor_at: 0 unless a change of billing cycle re-anchored the subscription.
+            "ALTER TABLE subscriptions ADD COLUMN anchor_index INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE subscriptions ADD COLUMN scheduled_plan_id TEXT REFERENCES plans(id)",
+            // Won carried to the next period's invoice from a plan change: positive is owed, negative is a credit.
+            "ALTER TABLE subscriptions ADD COLUMN balance BIGINT NOT NULL DEFAULT 0",
+            // Subscribers so far keep what they last paid for a period (or the plan's price if nothing is paid yet).
+            """
+            UPDATE subscriptions SET price = COALESCE(
+                (SELECT i.plan_price FROM invoices i WHERE i.subscription_id = subscriptions.id AND i.kind = 'PERIOD' AND i.status = 'PAID'
+                 ORDER BY i.period_index DESC, i.sequence DESC LIMIT 1),
+                (SELECT p.price FROM plans p WHERE p.id = subscriptions.plan_id))
+            WHERE status <> 'PENDING'
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS price_changes (
+                id TEXT PRIMARY KEY,
+                plan_id TEXT NOT NULL REFERENCES plans(id),
+                amount BIGINT NOT NULL CHECK (amount >= 0),
+                effective_at BIGINT NOT NULL,
+                created_by TEXT,
+                withdrawn_at BIGINT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS price_changes_plan ON price_changes (plan_id, created_at)",
+            // One row per (price change, subscriber): what was asked, the answer with its time, IP and the exact text shown,
+            // and what became of it at the renewal (outcome APPLIED, ENDED, SUPERSEDED or WITHDRAWN, with applied_at).
+            """
+            CREATE TABLE IF NOT EXISTS price_consents (
+                id TEXT PRIMARY KEY,
+                price_change_id TEXT NOT NULL REFERENCES price_changes(id),
+                subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
+                plan_id TEXT NOT NULL,
+                old_amount BIGINT NOT NULL,
+                new_amount BIGINT NOT NULL,
+                effective_at BIGINT NOT NULL,
+                consent TEXT NOT NULL,
+                decided_at BIGINT,
+                decided_ip TEXT,
+                text_shown TEXT,
+                outcome TEXT,
+                applied_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (price_change_id, subscription_id)
+            )
+            """,
+            // A subscription has at most one price change waiting for it.
+            "CREATE UNIQUE INDEX IF NOT EXISTS price_consents_open ON price_consents (subscription_id) WHERE applied_at IS NULL",
+            // A mid-period change is charged once: one open change invoice per subscription.
+            "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_open_change ON invoices (subscription_id) WHERE kind = 'CHANGE' AND status = 'OPEN'",
+        ]),
     ]
 }

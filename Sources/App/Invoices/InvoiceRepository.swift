@@ -16,6 +16,10 @@ struct InvoiceRepository {
         var periodStart: Date?
         var periodEnd: Date?
         var lines: [InvoiceLine]
+        /// How much of the subscription's carried balance the lines take (same sign as the balance); the maker moves the
+        /// balance by minus this in the invoice's transaction.
+        var carried = 0
+        var balanceBefore = 0
 
         /// A period of `plan`: one PLAN line at its price.
         static func period(of subscription: Subscription, plan: Plan, index: Int, start: Date?, end: Date?) -> Draft {
@@ -53,6 +57,11 @@ struct InvoiceRepository {
     func period(subscriptionID: String, index: Int) throws -> Invoice? {
         try connection.queryOne("SELECT * FROM invoices WHERE subscription_id = ? AND period_index = ? AND kind = 'PERIOD' AND voided_at IS NULL",
                                 [.text(subscriptionID), .int(Int64(index))]).map(Invoice.init(row:))
+    }
+
+    /// How many mid-period change invoices the subscription has had (void ones included).
+    func changeCount(subscriptionID: String) throws -> Int {
+        try connection.queryOne("SELECT COUNT(*) AS n FROM invoices WHERE subscription_id = ? AND kind = 'CHANGE'", [.text(subscriptionID)])?.int("n") ?? 0
     }
 
     /// Inserts a new invoice with the next number (`GD-2026-000123`: the year of issue, then a sequence shared by every year,

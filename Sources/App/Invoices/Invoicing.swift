@@ -15,7 +15,7 @@ struct Invoicing {
             if let existing = try invoices.period(subscriptionID: subscription.id, index: index) { return existing }
             let draft = periodDraft(for: subscription, index: index)
             do {
-                return try connection.transaction { try invoices.insert(draft, now: now, calendar: services.calendar) }
+                return try connection.transaction { try insert(draft, connection: connection, now: now) }
             } catch let error as DatabaseError where error.isUniqueViolation {
                 guard let winner = try invoices.period(subscriptionID: subscription.id, index: index) else { throw error }
                 return winner
@@ -23,13 +23,43 @@ struct Invoicing {
         }
     }
 
-    /// What the period costs on the subscription's plan as it is now; its dates once the subscription has an anchor.
+    enum InvoicingError: Error {
+        /// The subscription's carried balance changed since the draft was priced: price it again.
+        case balanceChanged
+    }
+
+    /// Inserts a draft and takes what it carried off the subscription's balance, in the caller's transaction.
+    func insert(_ draft: InvoiceRepository.Draft, connection: DatabaseConnection, now: Date) throws -> Invoice {
+        let invoice = try InvoiceRepository(connection: connection).insert(draft, now: now, calendar: services.calendar)
+        if draft.carried != 0 {
+            guard try SubscriptionRepository(connection: connection).moveBalance(id: draft.subscriptionID, expected: draft.balanceBefore,
+                                                                                 by: -draft.carried)
+            else { throw InvoicingError.balanceChanged }
+        }
+        return invoice
+    }
+
+    /// What the period costs at the subscriber's price, with what a plan change carried over (owed won as a PRORATION line,
+    /// a credit as a CREDIT line that never takes the total under the minimum charge); its dates once the subscription has
+    /// an anchor.
     func periodDraft(for subscription: Subscription, index: Int) -> InvoiceRepository.Draft {
-        guard let anchor = subscription.anchor else { return .period(of: subscription, plan: subscription.plan, index: index, start: nil, end: nil) }
+        var draft = InvoiceRepository.Draft.period(of: subscription, plan: subscription.pricedPlan, index: index, start: nil, end: nil)
+        if subscription.balance > 0 {
+            draft.lines.append(InvoiceLine(kind: .proration, description: "이전 요금제 변경 차액", amount: subscription.balance))
+            draft.carried = subscription.balance
+            draft.balanceBefore = subscription.balance
+        } else if subscription.balance < 0 {
+            let usable = MinimumCharge.usableCredit(-subscription.balance, subtotal: subscription.price)
+            if usable > 0 {
+                draft.lines.append(InvoiceLine(kind: .credit, description: "요금제 변경 크레딧", amount: -usable))
+                draft.carried = -usable
+                draft.balanceBefore = subscription.balance
+            }
+        }
+        guard let period = subscription.state.period(index, calendar: services.calendar, cycle: subscription.cycle) else { return draft }
         // The period being collected starts where the paid one ends, which the subscription already holds.
-        let start = index == subscription.currentPeriodIndex + 1 ? subscription.endDate : nil
-        return .period(of: subscription, plan: subscription.plan, index: index,
-                       start: start ?? services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index),
-                       end: services.calendar.periodStart(anchor: anchor, cycle: subscription.cycle, index: index + 1))
+        draft.periodStart = index == subscription.currentPeriodIndex + 1 ? subscription.endDate ?? period.start : period.start
+        draft.periodEnd = period.end
+        return draft
     }
 }

@@ -60,6 +60,10 @@ struct Payment: Sendable {
 
     /// A renewal charge made with the billing key (its order id is deterministic); otherwise a checkout payment.
     var isBillingCharge: Bool { orderID.hasPrefix("sub-") }
+    /// A mid-period plan change's charge (`ONE_TIME`, order id `chg-…`): no period, no dunning.
+    var isChange: Bool { paymentType == Payment.oneTime }
+
+    static let oneTime = "ONE_TIME"
 
     func json(zone: TimeZone) -> JSON {
         ["id": .string(id), "subscription_id": .string(subscriptionID), "payment_type": .string(paymentType), "amount": .int(amount),
@@ -123,14 +127,14 @@ struct PaymentRepository {
     /// another payment of the same invoice is in flight.
     @discardableResult
     func insertPending(subscription: Subscription, invoiceID: String, orderID: String, orderName: String, amount: Int, periodIndex: Int,
-                       attempt: Int, paymentKey: String?, now: Date) throws -> String {
+                       attempt: Int, paymentKey: String?, type: String = "SUBSCRIPTION", now: Date) throws -> String {
         let id = Identifier.make()
         try connection.execute(
             """
             INSERT INTO payments (id, subscription_id, user_id, invoice_id, payment_type, amount, status, order_id, order_name, payment_key,
-            period_index, attempt, created_at, updated_at) VALUES (?, ?, ?, ?, 'SUBSCRIPTION', ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?)
+            period_index, attempt, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(id), .text(subscription.id), .text(subscription.userID), .text(invoiceID), .int(Int64(amount)), .text(orderID), .text(orderName),
+            [.text(id), .text(subscription.id), .text(subscription.userID), .text(invoiceID), .text(type), .int(Int64(amount)), .text(orderID), .text(orderName),
              .optional(paymentKey), .int(Int64(periodIndex)), .int(Int64(attempt)), .int(now.unixSeconds), .int(now.unixSeconds)])
         return id
     }

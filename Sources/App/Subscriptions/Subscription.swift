@@ -23,23 +23,41 @@ struct Subscription: Sendable {
     var version: Int
     /// Why charging is stopped through no fault of the customer's (e.g. `BILLING_KEY_UNREADABLE`).
     var chargeBlocked: String?
+    /// The price this subscriber pays per period: the plan's price when they signed up, moved only by a plan change or a
+    /// price change they consented to. Nil until the first period is paid (the plan's current price applies).
+    var lockedPrice: Int?
+    /// The plan it moves to at the end of the current period.
+    var scheduledPlan: Plan?
+    /// Won carried to the next period's invoice from a plan change: positive is owed, negative is a credit.
+    var balance: Int
+    /// A scheduled price change waiting for this subscriber, with their answer.
+    var pendingPrice: PendingPrice?
 
-    /// Columns to select: the subscription's own, plus its plan's prefixed `plan_`.
+    /// Columns to select: the subscription's own, its plan's prefixed `plan_`, the scheduled plan's prefixed `next_`, and
+    /// the open price consent's prefixed `consent_`.
     static let selectColumns = """
         s.*, p.id AS plan_id_, p.name AS plan_name, p.plan_type AS plan_plan_type, p.price AS plan_price, p.currency AS plan_currency,
-        p.billing_cycle AS plan_billing_cycle, p.features AS plan_features, p.is_active AS plan_is_active
+        p.billing_cycle AS plan_billing_cycle, p.features AS plan_features, p.is_active AS plan_is_active,
+        np.name AS next_name, np.plan_type AS next_plan_type, np.price AS next_price, np.currency AS next_currency,
+        np.billing_cycle AS next_billing_cycle, np.features AS next_features, np.is_active AS next_is_active,
+        pc.id AS consent_id, pc.old_amount AS consent_old_amount, pc.new_amount AS consent_new_amount,
+        pc.effective_at AS consent_effective_at, pc.consent AS consent_state, pc.decided_at AS consent_decided_at
+        """
+
+    /// The tables `selectColumns` reads from, aliased `s`, `p`, `np` and `pc`.
+    static let fromTables = """
+        subscriptions s JOIN plans p ON p.id = s.plan_id LEFT JOIN plans np ON np.id = s.scheduled_plan_id
+        LEFT JOIN price_consents pc ON pc.subscription_id = s.id AND pc.applied_at IS NULL
         """
 
     init(row: Row) throws {
         id = row.string("id")
         userID = row.string("user_id")
-        let features = (try? JSON.parse(row.string("plan_features")))?.arrayValue?.compactMap(\.stringValue) ?? []
-        plan = Plan(id: row.string("plan_id_"), name: row.string("plan_name"), planType: row.string("plan_plan_type"), price: row.int("plan_price"),
-                    currency: row.string("plan_currency"), billingCycle: row.string("plan_billing_cycle"), features: features,
-                    isActive: row.bool("plan_is_active"))
+        plan = Subscription.plan(row, prefix: "plan_", id: row.string("plan_id_"))
         state = SubscriptionState(status: try row.word("status"), anchor: row.optionalInt("anchor_at").map(Date.init(unixSeconds:)),
-                                  currentPeriodIndex: row.int("current_period"), cancelAtPeriodEnd: row.bool("cancel_at_period_end"),
-                                  failedAttempts: row.int("failed_attempts"), retryImmediately: row.bool("retry_immediately"),
+                                  anchorIndex: row.int("anchor_index"), currentPeriodIndex: row.int("current_period"),
+                                  cancelAtPeriodEnd: row.bool("cancel_at_period_end"), failedAttempts: row.int("failed_attempts"),
+                                  retryImmediately: row.bool("retry_immediately"),
                                   cancelledAt: row.optionalInt("cancelled_at").map(Date.init(unixSeconds:)))
         customerKey = row.string("customer_key")
         startDate = row.optionalInt("start_date").map(Date.init(unixSeconds:))
@@ -51,6 +69,31 @@ struct Subscription: Sendable {
         createdAt = Date(unixSeconds: row.int("created_at"))
         version = row.int("version")
         chargeBlocked = row.optionalString("charge_blocked")
+        lockedPrice = row.optionalInt("price")
+        scheduledPlan = row.optionalString("scheduled_plan_id").map { Subscription.plan(row, prefix: "next_", id: $0) }
+        balance = row.int("balance")
+        pendingPrice = try row.optionalString("consent_id").map { id in
+            PendingPrice(consentID: id, oldAmount: row.int("consent_old_amount"), amount: row.int("consent_new_amount"),
+                         effectiveAt: Date(unixSeconds: row.int("consent_effective_at")), consent: try row.word("consent_state"),
+                         decidedAt: row.optionalInt("consent_decided_at").map(Date.init(unixSeconds:)))
+        }
+    }
+
+    private static func plan(_ row: Row, prefix: String, id: String) -> Plan {
+        let features = (try? JSON.parse(row.string(prefix + "features")))?.arrayValue?.compactMap(\.stringValue) ?? []
+        return Plan(id: id, name: row.string(prefix + "name"), planType: row.string(prefix + "plan_type"), price: row.int(prefix + "price"),
+                    currency: row.string(prefix + "currency"), billingCycle: row.string(prefix + "billing_cycle"), features: features,
+                    isActive: row.bool(prefix + "is_active"))
+    }
+
+    /// What the next period costs before lines carried from changes: the locked price, or the plan's while unpaid.
+    var price: Int { lockedPrice ?? plan.price }
+
+    /// The plan as this subscriber pays for it: its name and cycle, at their price.
+    var pricedPlan: Plan {
+        var priced = plan
+        priced.price = price
+        return priced
     }
 
     var cycle: BillingCycle { plan.cycle }
@@ -63,8 +106,8 @@ struct Subscription: Sendable {
     /// Recomputes the dates shown to people and used by the biller's due query from the state.
     mutating func refreshDates(calendar: BillingCalendar, dunning: DunningSchedule) {
         guard let anchor = state.anchor else { return }
-        startDate = anchor
-        endDate = calendar.periodStart(anchor: anchor, cycle: cycle, index: state.currentPeriodIndex + 1)
+        if startDate == nil || state.anchorIndex == 0 { startDate = anchor }
+        endDate = state.periodStart(state.currentPeriodIndex + 1, calendar: calendar, cycle: cycle)
         switch state.status {
         case .active where state.cancelAtPeriodEnd: nextBillingDate = endDate
         case .active, .pastDue: nextBillingDate = nextRenewalDate(state: state, calendar: calendar, cycle: cycle, dunning: dunning)
@@ -81,14 +124,17 @@ struct Subscription: Sendable {
         func time(_ date: Date?) -> JSON { date.map { .string(RFC3339.format($0, in: zone)) } ?? .null }
         return ["id": .string(id), "plan": plan.json, "status": .string(state.status.rawValue), "customer_key": .string(customerKey),
                 "start_date": time(startDate), "end_date": time(endDate), "next_billing_date": time(nextBillingDate),
-                "cancel_at_period_end": .bool(state.cancelAtPeriodEnd), "card": cardJSON, "created_at": time(createdAt)]
+                "cancel_at_period_end": .bool(state.cancelAtPeriodEnd), "card": cardJSON, "created_at": time(createdAt),
+                "price": .int(price),
+                "scheduled_change": scheduledPlan.map { ["plan": $0.json, "at": time(endDate)] } ?? .null,
+                "pending_price": (state.status == .active || state.status == .pastDue ? pendingPrice?.json(zone: zone) : nil) ?? .null]
     }
 }
 
 struct SubscriptionRepository {
     let connection: DatabaseConnection
 
-    private static let base = "SELECT \(Subscription.selectColumns) FROM subscriptions s JOIN plans p ON p.id = s.plan_id"
+    private static let base = "SELECT \(Subscription.selectColumns) FROM \(Subscription.fromTables)"
 
     func find(id: String) throws -> Subscription? {
         guard let canonical = Identifier.canonical(id) else { return nil }
@@ -125,11 +171,11 @@ struct SubscriptionRepository {
     func saveState(_ s: Subscription, now: Date) throws -> Bool {
         try connection.execute(
             """
-            UPDATE subscriptions SET status = ?, anchor_at = ?, current_period = ?, start_date = ?, end_date = ?, next_billing_date = ?,
+            UPDATE subscriptions SET status = ?, anchor_at = ?, anchor_index = ?, current_period = ?, start_date = ?, end_date = ?, next_billing_date = ?,
             cancel_at_period_end = ?, failed_attempts = ?, retry_immediately = ?, cancelled_at = ?, updated_at = ?, version = version + 1
             WHERE id = ? AND version = ?
             """,
-            [.text(s.status.rawValue), .optional(s.anchor.map { Int($0.unixSeconds) }), .int(Int64(s.currentPeriodIndex)),
+            [.text(s.status.rawValue), .optional(s.anchor.map { Int($0.unixSeconds) }), .int(Int64(s.anchorIndex)), .int(Int64(s.currentPeriodIndex)),
              .optional(s.startDate.map { Int($0.unixSeconds) }), .optional(s.endDate.map { Int($0.unixSeconds) }),
              .optional(s.nextBillingDate.map { Int($0.unixSeconds) }), .bool(s.cancelAtPeriodEnd), .int(Int64(s.failedAttempts)),
              .bool(s.retryImmediately), .optional(s.cancelledAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds), .text(s.id),
@@ -143,9 +189,29 @@ struct SubscriptionRepository {
             [.text(planID), .int(now.unixSeconds), .text(s.id), .int(Int64(s.version))]) == 1
     }
 
-    /// Activation serves the paid invoice's plan, whatever the subscription pointed at meanwhile.
-    func setPlan(id: String, planID: String) throws {
-        try connection.execute("UPDATE subscriptions SET plan_id = ? WHERE id = ?", [.text(planID), .text(id)])
+    /// Serves `planID` at `price` from now on: activation (the paid invoice's plan, whatever the subscription pointed at
+    /// meanwhile), a paid upgrade, a scheduled change reaching its period. Clears any scheduled change.
+    func setPlan(id: String, planID: String, price: Int) throws {
+        try connection.execute("UPDATE subscriptions SET plan_id = ?, price = ?, scheduled_plan_id = NULL, version = version + 1 WHERE id = ?",
+                               [.text(planID), .int(Int64(price)), .text(id)])
+    }
+
+    /// A consented (or lower) price from the next period on.
+    func setPrice(id: String, price: Int) throws {
+        try connection.execute("UPDATE subscriptions SET price = ?, version = version + 1 WHERE id = ?", [.int(Int64(price)), .text(id)])
+    }
+
+    /// Schedules (or with nil, undoes) a move to another plan at the end of the current period, if the row is still at the
+    /// version `s` was read at.
+    func schedulePlan(_ s: Subscription, planID: String?, now: Date) throws -> Bool {
+        try connection.execute("UPDATE subscriptions SET scheduled_plan_id = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?",
+                               [.optional(planID), .int(now.unixSeconds), .text(s.id), .int(Int64(s.version))]) == 1
+    }
+
+    /// Moves the carried balance by `delta` if it is still `expected` (the value the invoice being made was priced from).
+    func moveBalance(id: String, expected: Int, by delta: Int) throws -> Bool {
+        try connection.execute("UPDATE subscriptions SET balance = balance + ? WHERE id = ? AND balance = ?",
+                               [.int(Int64(delta)), .text(id), .int(Int64(expected))]) == 1
     }
 
     /// Serializes settlements and customer actions on one subscription within a transaction (PostgreSQL row lock; SQLite

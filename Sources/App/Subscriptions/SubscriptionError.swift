@@ -22,6 +22,14 @@ enum SubscriptionError: HTTPErrorConvertible, Equatable {
     /// Toss approved this payment for a period already paid by another: gudok refunded it.
     case duplicateRefunded
     case invalidField(name: String, message: String)
+    case cardRequired
+    case samePlan
+    case cycleChangeAtPeriodEnd
+    case noScheduledChange
+    case renewalDue
+    case changeDeclined(code: String, message: String)
+    case noPendingPrice
+    case consentNotRequired
 
     var httpError: HTTPError {
         switch self {
@@ -46,6 +54,17 @@ enum SubscriptionError: HTTPErrorConvertible, Equatable {
         case .paymentInProgress:
             HTTPError(409, code: "PAYMENT_IN_PROGRESS", message: "이 청구서의 결제를 결제사에서 확인하고 있습니다. 이중 결제는 되지 않으니 잠시 후 다시 확인해 주세요.")
         case .invalidField(_, let message): HTTPError(400, code: "INVALID_FIELD", message: message)
+        case .cardRequired:
+            HTTPError(409, code: "CARD_REQUIRED", message: "요금제를 지금 바꾸려면 자동결제 카드가 필요합니다. /account 에서 카드를 먼저 등록해 주세요.")
+        case .samePlan: HTTPError(409, code: "SAME_PLAN", message: "이미 이용 중인 요금제입니다.")
+        case .cycleChangeAtPeriodEnd:
+            HTTPError(400, code: "CYCLE_CHANGE_AT_PERIOD_END", message: "결제 주기가 다른 요금제로는 현재 결제 기간이 끝날 때 바꿀 수 있습니다 (when: period_end).")
+        case .noScheduledChange: HTTPError(404, code: "NO_SCHEDULED_CHANGE", message: "예약된 요금제 변경이 없습니다.")
+        case .renewalDue: HTTPError(409, code: "RENEWAL_DUE", message: "다음 기간 결제가 진행 중입니다. 결제가 끝난 뒤 다시 시도해 주세요.")
+        case .changeDeclined(let code, let message):
+            HTTPError(400, code: code, message: "결제가 거절되어 요금제가 바뀌지 않았습니다: \(message)")
+        case .noPendingPrice: HTTPError(409, code: "NO_PENDING_PRICE", message: "동의를 기다리는 가격 변경이 없습니다.")
+        case .consentNotRequired: HTTPError(409, code: "CONSENT_NOT_REQUIRED", message: "가격 인하는 동의 없이 적용됩니다.")
         case .duplicateRefunded:
             HTTPError(409, code: "DUPLICATE_PAYMENT_REFUNDED", message: "이미 결제가 끝난 기간이라 이 결제는 자동으로 전액 환불되었습니다.")
         }

@@ -55,7 +55,38 @@ enum SubscriptionsAPI {
             let list = try exchange.withDatabase { try PaymentRepository(connection: $0).forUser(user.id) }
             return .json(.array(list.map { $0.json(zone: exchange.zone) }))
         }
+        registerPlanChanges(&table)
         PaymentRedirects.register(&table)
+    }
+
+    /// Plan changes and answers to price changes (docs/api.md#plan-changes).
+    private static func registerPlanChanges(_ table: inout RouteTable) {
+        table.api("POST", "/api/subscriptions/{subscription_id}/change", .signedIn, summary: "Change plan now (prorated) or at period end",
+                  doc: APIDoc(request: "ChangeRequest", responses: [(200, "Subscription"), (400, "Error"), (401, "Error"), (404, "Error"), (409, "Error"), (502, "Error")])) { exchange in
+            let body = try JSONBody(exchange.request)
+            let when = try body.optionalString("when").map { text in
+                guard let when = PlanChanges.When(rawValue: text) else {
+                    throw HTTPError.badRequest("when은 \"now\" 또는 \"period_end\"여야 합니다.", code: "INVALID_FIELD")
+                }
+                return when
+            }
+            let subscription = try exchange.planChanges.change(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"),
+                                                               planID: try body.string("plan_id"), when: when)
+            return .json(subscription.json(zone: exchange.zone))
+        }
+        table.api("DELETE", "/api/subscriptions/{subscription_id}/change", .signedIn, summary: "Undo a scheduled plan change",
+                  doc: APIDoc(responses: [(200, "Subscription"), (401, "Error"), (404, "Error")])) { exchange in
+            let subscription = try exchange.planChanges.undo(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"))
+            return .json(subscription.json(zone: exchange.zone))
+        }
+        table.api("POST", "/api/subscriptions/{subscription_id}/price-consent", .signedIn, summary: "Agree to (or decline) a scheduled price increase",
+                  doc: APIDoc(request: "PriceConsentRequest", responses: [(200, "Subscription"), (400, "Error"), (401, "Error"), (404, "Error"), (409, "Error")])) { exchange in
+            let body = try JSONBody(exchange.request)
+            guard let agree = try body.optionalBool("agree") else { throw HTTPError.badRequest("필수 항목 'agree'이(가) 없습니다.", code: "MISSING_FIELD") }
+            let subscription = try exchange.priceChanges.answer(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"),
+                                                                agree: agree, ip: exchange.request.remoteAddress)
+            return .json(subscription.json(zone: exchange.zone))
+        }
     }
 
     static func checkoutJSON(_ checkout: SubscriptionService.Checkout, _ exchange: Exchange) -> JSON {
