@@ -201,7 +201,8 @@ def test_billing_deleted_webhook_sends_the_next_charge_to_dunning_without_callin
     assert code == "NO_BILLING_KEY"
 
 
-def test_plan_price_change_applies_from_the_next_period(billing):
+def test_a_plan_price_edit_does_not_reprice_current_subscribers(billing):
+    """전자상거래법 시행령: a current subscriber's price rises only through a scheduled change they agree to."""
     stack = billing
     anchor = datetime(2031, 11, 11, 11, 0, tzinfo=SEOUL)
     [row] = insert_due_subscriptions(stack, 1, anchor, plan_type="PREMIUM")
@@ -210,7 +211,7 @@ def test_plan_price_change_applies_from_the_next_period(billing):
         execute_script(stack, f"UPDATE plans SET price = 24900 WHERE id = '{plan_id}';")
         assert bill(stack, row["due"])["charged"] == 1
         [charge] = charges_for(stack, row["id"])
-        assert charge["totalAmount"] == 24900
+        assert charge["totalAmount"] == int(price)
     finally:
         execute_script(stack, f"UPDATE plans SET price = {int(price)} WHERE id = '{plan_id}';")
 

@@ -7,9 +7,9 @@ enum AccountPage {
     static func register(_ table: inout RouteTable) {
         table.page("GET", "/account", .signedIn, summary: "Account page") { exchange in
             let user = try exchange.requireUser()
-            let (subscriptions, payments, invoices) = try exchange.withDatabase { connection in
+            let (subscriptions, payments, invoices, plans) = try exchange.withDatabase { connection in
                 (try SubscriptionRepository(connection: connection).forUser(user.id), try PaymentRepository(connection: connection).forUser(user.id),
-                 try InvoiceRepository(connection: connection).forUser(user.id, limit: 100))
+                 try InvoiceRepository(connection: connection).forUser(user.id, limit: 100), try PlanRepository(connection: connection).active())
             }
             let config = exchange.app.configuration
             var notice = ""
@@ -24,7 +24,7 @@ enum AccountPage {
               data-billing-fail-url="\(HTML.escape(exchange.publicOrigin))/api/subscriptions/billing/fail">
             <h1>내 구독</h1>
             \(notice)
-            \(visible.isEmpty ? "<p>아직 구독이 없습니다. <a href=\"/\">요금제 보기</a></p>" : visible.map { card($0, exchange) }.joined(separator: "\n"))
+            \(visible.isEmpty ? "<p>아직 구독이 없습니다. <a href=\"/\">요금제 보기</a></p>" : visible.map { card($0, plans: plans, exchange) }.joined(separator: "\n"))
             <h2>청구서</h2>
             \(invoicesTable(invoices, exchange))
             <h2>결제 내역</h2>
@@ -46,13 +46,52 @@ enum AccountPage {
             let message = subscription.status == .cancelled ? "구독이 해지되었습니다." : "현재 결제 기간이 끝나면 구독이 해지됩니다."
             return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent(message))
         }
+        table.page("POST", "/account/subscriptions/{subscription_id}/change", .signedIn, summary: "Change plan (form)") { exchange in
+            let form = exchange.request.form
+            let when = form["when"].flatMap(PlanChanges.When.init(rawValue:))
+            return outcome {
+                let changed = try exchange.planChanges.change(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"),
+                                                              planID: form["plan_id"] ?? "", when: when)
+                if let scheduled = changed.scheduledPlan {
+                    return "현재 결제 기간이 끝나면 \(scheduled.name) 요금제로 바뀝니다."
+                }
+                return "\(changed.plan.name) 요금제로 바뀌었습니다."
+            }
+        }
+        table.page("POST", "/account/subscriptions/{subscription_id}/change/undo", .signedIn, summary: "Undo a scheduled plan change (form)") { exchange in
+            outcome {
+                _ = try exchange.planChanges.undo(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"))
+                return "요금제 변경 예약이 취소되었습니다."
+            }
+        }
+        table.page("POST", "/account/subscriptions/{subscription_id}/price-consent", .signedIn, summary: "Answer a price change (form)") { exchange in
+            let agree = exchange.request.form["agree"] == "1"
+            return outcome {
+                _ = try exchange.priceChanges.answer(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"),
+                                                     agree: agree, ip: exchange.request.remoteAddress)
+                return agree ? "새 요금에 동의하셨습니다. 적용 전까지 언제든 철회할 수 있습니다." : "동의하지 않으셨습니다. 새 요금이 적용되는 결제일에 추가 결제 없이 구독이 종료됩니다."
+            }
+        }
         table.page("POST", "/account/subscriptions/{subscription_id}/resume", .signedIn, summary: "Resume (form)") { exchange in
             _ = try exchange.subscriptions.resume(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"))
             return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent("해지 예약이 취소되었습니다."))
         }
     }
 
-    private static func card(_ s: Subscription, _ exchange: Exchange) -> String {
+    /// Runs a form's action and lands back on `/account` with its message, or with the refusal's message (e.g. CARD_REQUIRED).
+    private static func outcome(_ action: () throws -> String) -> HTTPResponse {
+        let message: String
+        do {
+            message = try action()
+        } catch let refusal as HTTPErrorConvertible {
+            message = refusal.httpError.message
+        } catch {
+            message = "처리하지 못했습니다. 잠시 후 다시 시도해 주세요."
+        }
+        return .redirect(to: "/account?message=" + PercentEncoding.encodeComponent(message))
+    }
+
+    private static func card(_ s: Subscription, plans: [Plan], _ exchange: Exchange) -> String {
         let e = HTML.escape
         let zone = exchange.zone
         let period = s.startDate.map { start in "\(Format.date(start, zone)) ~ \(s.endDate.map { Format.date($0, zone) } ?? "")" } ?? "-"
@@ -60,7 +99,7 @@ enum AccountPage {
         if s.status == .active && s.cancelAtPeriodEnd {
             next = "\(s.endDate.map { Format.date($0, zone) } ?? "")에 해지 예정 (더 이상 결제되지 않음)"
         } else if let date = s.nextBillingDate, s.status == .active || s.status == .pastDue {
-            next = "\(Format.dateTime(date, zone)) · \(Won.format(s.plan.price))"
+            next = "\(Format.dateTime(date, zone)) · \(Won.format(s.scheduledPlan?.price ?? s.price))"
         }
         let cardText = s.hasCard ? "\(e(s.cardCompany ?? "카드")) \(e(s.cardNumber ?? ""))" : "등록된 카드 없음"
         var actions = ""
@@ -82,18 +121,70 @@ enum AccountPage {
         }
         let warning = s.status == .pastDue
             ? "<div class=\"alert error\">자동결제가 실패했습니다. 카드를 변경하면 바로 다시 결제를 시도합니다.</div>" : ""
+        let live = s.status == .active || s.status == .pastDue
         return """
         <article class="subscription-card" data-subscription-id="\(e(s.id))" data-status="\(e(s.status.rawValue))">
         <header><h2>\(e(s.plan.name))</h2><span class="badge status-\(e(s.status.rawValue))">\(e(s.status.koreanLabel))</span></header>
         \(warning)
+        \(live ? priceChangeBanner(s, csrf: csrf, zone: zone) : "")
+        \(s.status == .active ? scheduledChange(s, csrf: csrf, zone: zone) : "")
         <dl>
-        <dt>요금</dt><dd>\(e(s.plan.pricePhrase))</dd>
+        <dt>요금</dt><dd>\(e(s.pricedPlan.pricePhrase))</dd>
         <dt>이용 기간</dt><dd class="period">\(e(period))</dd>
         <dt>다음 결제</dt><dd class="next-billing">\(e(next))</dd>
         <dt>결제 카드</dt><dd class="card-info">\(cardText)</dd>
         </dl>
         <div class="actions">\(actions)</div>
+        \(s.status == .active && !s.cancelAtPeriodEnd ? changeForm(s, plans: plans, csrf: csrf) : "")
         </article>
+        """
+    }
+
+    /// A scheduled price change: what changes, when, what happens without an answer, and the two buttons.
+    private static func priceChangeBanner(_ s: Subscription, csrf: String, zone: TimeZone) -> String {
+        guard let pending = s.pendingPrice else { return "" }
+        let e = HTML.escape
+        let text = PriceChangeNotice.text(planName: s.plan.name, pending: pending, zone: zone)
+        guard pending.isIncrease else { return "<div class=\"alert info\" id=\"price-change\">\(e(text))</div>" }
+        let state = switch pending.consent {
+        case .given: "동의함 — 새 요금으로 계속 이용합니다."
+        case .declined: "동의하지 않음 — 새 요금 적용일 이후 첫 결제일에 구독이 종료됩니다."
+        case .pending, .notRequired: "아직 답하지 않으셨습니다."
+        }
+        let action = "/account/subscriptions/\(e(s.id))/price-consent"
+        return """
+        <div class="alert warning" id="price-change" data-consent="\(e(pending.consent.rawValue))">
+        <p>\(e(text))</p><p class="muted" id="price-consent-state">\(e(state))</p>
+        <form method="post" action="\(action)" class="inline">\(csrf)<input type="hidden" name="agree" value="1"><button class="button primary" id="price-agree-button">새 요금에 동의</button></form>
+        <form method="post" action="\(action)" class="inline">\(csrf)<input type="hidden" name="agree" value="0"><button class="button" id="price-decline-button">동의하지 않음</button></form>
+        </div>
+        """
+    }
+
+    private static func scheduledChange(_ s: Subscription, csrf: String, zone: TimeZone) -> String {
+        guard let next = s.scheduledPlan else { return "" }
+        let e = HTML.escape
+        let when = s.endDate.map { Format.date($0, zone) } ?? ""
+        return """
+        <div class="alert info" id="scheduled-change">\(e(when))부터 \(e(next.name)) 요금제(\(e(next.pricePhrase)))로 바뀝니다.
+        <form method="post" action="/account/subscriptions/\(e(s.id))/change/undo" class="inline">\(csrf)<button class="button" id="undo-change-button">변경 취소</button></form></div>
+        """
+    }
+
+    /// Another plan: an upgrade on the same cycle now (the prorated difference is charged to the card), anything else at
+    /// the period end.
+    private static func changeForm(_ s: Subscription, plans: [Plan], csrf: String) -> String {
+        let others = plans.filter { $0.id != s.plan.id && $0.id != s.scheduledPlan?.id }
+        guard !others.isEmpty else { return "" }
+        let e = HTML.escape
+        let options = others.map { "<option value=\"\(e($0.id))\">\(e($0.name)) · \(e($0.pricePhrase))</option>" }.joined()
+        let cardNote = s.hasCard ? "" : " 지금 바꾸려면 먼저 카드를 등록해 주세요."
+        return """
+        <form method="post" action="/account/subscriptions/\(e(s.id))/change" class="change-plan" id="change-plan-form">\(csrf)
+        <label>요금제 변경 <select name="plan_id" id="change-plan-select">\(options)</select></label>
+        <button class="button" id="change-plan-button">변경</button>
+        <p class="muted">같은 결제 주기의 상위 요금제는 바로 바뀌고 남은 기간의 차액만 결제됩니다. 그 밖의 변경은 현재 결제 기간이 끝날 때 적용됩니다.\(e(cardNote))</p>
+        </form>
         """
     }
 
