@@ -27,9 +27,11 @@ ANY_ID = str(uuid.uuid4())
 
 ADMIN_PAGES_GET = ["/admin", "/admin/plans", "/admin/plans/new", f"/admin/plans/{ANY_ID}", "/admin/subscriptions",
                    f"/admin/subscriptions/{ANY_ID}", "/admin/payments", f"/admin/payments/{ANY_ID}", "/admin/users",
-                   f"/admin/users/{ANY_ID}", "/admin/webhook-events", f"/admin/webhook-events/{ANY_ID}"]
+                   f"/admin/users/{ANY_ID}", "/admin/webhook-events", f"/admin/webhook-events/{ANY_ID}", "/admin/coupons"]
 ADMIN_PAGES_POST = ["/admin/plans", f"/admin/plans/{ANY_ID}", f"/admin/plans/{ANY_ID}/deactivate", f"/admin/plans/{ANY_ID}/activate",
-                    f"/admin/plans/{ANY_ID}/delete", f"/admin/payments/{ANY_ID}/refund", f"/admin/subscriptions/{ANY_ID}/cancel"]
+                    f"/admin/plans/{ANY_ID}/delete", f"/admin/payments/{ANY_ID}/refund", f"/admin/subscriptions/{ANY_ID}/cancel",
+                    f"/admin/plans/{ANY_ID}/price-changes", f"/admin/price-changes/{ANY_ID}/withdraw", "/admin/coupons",
+                    f"/admin/coupons/{ANY_ID}/deactivate"]
 ADMIN_API = [("GET", "/api/admin/dashboard"), ("GET", "/api/admin/plans"), ("POST", "/api/admin/plans"),
              ("GET", "/api/admin/plans/{plan_id}"), ("POST", "/api/admin/plans/{plan_id}"),
              ("POST", "/api/admin/plans/{plan_id}/deactivate"), ("POST", "/api/admin/plans/{plan_id}/activate"),
@@ -37,7 +39,10 @@ ADMIN_API = [("GET", "/api/admin/dashboard"), ("GET", "/api/admin/plans"), ("POS
              ("GET", "/api/admin/subscriptions/{subscription_id}"), ("POST", "/api/admin/subscriptions/{subscription_id}/cancel"),
              ("GET", "/api/admin/payments"), ("GET", "/api/admin/payments/{payment_id}"),
              ("POST", "/api/admin/payments/{payment_id}/refund"), ("GET", "/api/admin/users"), ("GET", "/api/admin/users/{user_id}"),
-             ("GET", "/api/admin/webhook-events"), ("GET", "/api/admin/webhook-events/{event_id}")]
+             ("GET", "/api/admin/webhook-events"), ("GET", "/api/admin/webhook-events/{event_id}"),
+             ("GET", "/api/admin/plans/{plan_id}/price-changes"), ("POST", "/api/admin/plans/{plan_id}/price-changes"),
+             ("DELETE", "/api/admin/price-changes/{price_change_id}"), ("GET", "/api/admin/coupons"), ("POST", "/api/admin/coupons"),
+             ("POST", "/api/admin/coupons/{coupon_id}/deactivate"), ("POST", "/api/admin/subscriptions/{subscription_id}/coupon")]
 
 
 def unique(prefix: str) -> str:
@@ -126,7 +131,7 @@ def test_every_admin_api_route_is_guarded_by_these_tests(stack, staff):
 
 def test_staff_see_every_page_and_unsafe_calls_need_csrf(stack, staff):
     for path in ["/admin", "/admin/plans", "/admin/plans/new", "/admin/subscriptions", "/admin/payments", "/admin/users",
-                 "/admin/webhook-events"]:
+                 "/admin/webhook-events", "/admin/coupons"]:
         response = staff.get(path)
         assert response.status_code == 200, (path, response.status_code, response.text[:300])
         assert 'class="admin-nav"' in response.text and "<script" not in response.text, path

@@ -16,7 +16,7 @@ import calendar
 import json
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -425,6 +425,58 @@ def test_cancel_and_resume_on_account_page(page, stack, steps, basic_plan):
     assert card.find_element(By.CSS_SELECTOR, ".badge").text.strip() == "취소됨"
     assert not page.find_elements(By.ID, "cancel-now-button")
     assert [s["status"] for s in my_subscriptions(page)] == ["CANCELLED"]
+
+
+def register_card_on_checkout(driver, stack, steps, plan: dict) -> None:
+    sign_up(driver, stack, steps)
+    open_checkout(driver, stack, steps, plan)
+    to_card_form(driver, stack, steps, "billing-button", "billing-auth")
+    submit_card(driver, steps)
+    wait_for_path(driver, stack.base_url, "/account")
+    wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.subscription-card")))
+
+
+def test_change_plan_and_consent_to_a_price_increase_on_account_page(page, stack, steps, basic_plan):
+    premium = next(plan for plan in stack.client.get("/api/subscriptions/plans").json() if plan["plan_type"] == "PREMIUM")
+    register_card_on_checkout(page, stack, steps, basic_plan)
+    [subscription] = my_subscriptions(page)
+
+    # An upgrade from the page: switched now, the prorated difference charged once to the registered card.
+    select = page.find_element(By.ID, "change-plan-select")
+    select.find_element(By.CSS_SELECTOR, f'option[value="{premium["id"]}"]').click()
+    steps("change-plan-chosen")
+    click_and_reload(page, "change-plan-button")
+    wait(page).until(EC.presence_of_element_located((By.ID, "notice")))
+    steps("plan-changed")
+    assert premium["name"] in page.find_element(By.ID, "notice").text
+    assert premium["name"] in subscription_card(page).find_element(By.TAG_NAME, "h2").text
+    [changed] = my_subscriptions(page)
+    assert (changed["plan"]["id"], changed["price"]) == (premium["id"], premium["price"])
+    charges = [c for c in sandbox_get(stack, "/sandbox/payments", customerKey=subscription["customer_key"]) if c["status"] == "DONE"]
+    assert sorted(c["totalAmount"] for c in charges)[-1] == basic_plan["price"]
+    assert len(charges) == 2 and 0 < sorted(c["totalAmount"] for c in charges)[0] <= premium["price"] - basic_plan["price"]
+
+    # A price increase scheduled by the operator: the banner asks, the customer agrees from the page.
+    name = f"webstaff_{uuid.uuid4().hex[:8]}"
+    stack.create_user(name, PASSWORD, staff=True)
+    staff = stack.login(name, PASSWORD)
+    effective = datetime.now(SEOUL).replace(microsecond=0) + timedelta(days=40)
+    scheduled = staff.post(f"/api/admin/plans/{premium['id']}/price-changes",
+                           json={"amount": premium["price"] + 3000, "effective_at": effective.isoformat()})
+    assert scheduled.status_code == 201, scheduled.text
+    try:
+        page.get(stack.url("/account"))
+        banner = wait(page).until(EC.presence_of_element_located((By.ID, "price-change")))
+        steps("price-change-banner")
+        assert banner.get_attribute("data-consent") == "PENDING"
+        assert "동의하지 않으시면" in banner.text and "해지" in banner.text
+        click_and_reload(page, "price-agree-button")
+        banner = wait(page).until(EC.presence_of_element_located((By.ID, "price-change")))
+        steps("price-consent-given")
+        assert banner.get_attribute("data-consent") == "GIVEN"
+        assert [s["pending_price"]["consent"] for s in my_subscriptions(page)] == ["GIVEN"]
+    finally:
+        staff.delete(f"/api/admin/price-changes/{scheduled.json()['id']}")
 
 
 def test_checkout_page_security_policy_and_sdk(page, stack, steps, basic_plan):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar as cal
 import itertools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -414,3 +415,103 @@ def test_another_customers_subscription_cannot_be_changed(stack, staff):
     bad = owner.post(f"/api/subscriptions/{subscription['id']}/change", json={"plan_id": premium["id"], "when": "later"})
     assert bad.status_code == 400 and bad.json()["code"] == "INVALID_FIELD"
     assert change(owner, subscription["id"], str(uuid.uuid4())).status_code == 404
+
+
+# ---------------------------------------------------------------- coupons
+
+
+def make_coupon(staff, **fields) -> dict:
+    body = {"code": f"C{uuid.uuid4().hex[:10].upper()}", "duration": "ONCE"} | fields
+    response = staff.post("/api/admin/coupons", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_percent_coupon_at_subscribe_discounts_its_periods_with_vat_on_the_discounted_total(stack, staff):
+    plan = make_plan(staff, 9900)
+    coupon = make_coupon(staff, percent_off=10, duration="REPEATING", duration_periods=2, plan_ids=[plan["id"]])
+    start = datetime(2032, 2, 2, 10, 0, tzinfo=SEOUL)
+    clock(stack, start)
+    client = customer(stack)
+    response = client.post("/api/subscriptions/subscribe", json={"plan_id": plan["id"], "coupon": coupon["code"].lower()})
+    assert response.status_code == 201, response.text
+    assert response.json()["coupon"]["code"] == coupon["code"]
+    subscription = response.json()
+    auth = billing_auth(stack, subscription["customer_key"])
+    issued = client.post("/api/subscriptions/billing/issue", json={"customer_key": subscription["customer_key"], "auth_key": auth})
+    assert issued.status_code == 200 and issued.json()["subscription"]["status"] == "ACTIVE", issued.text
+    _subscribed.append((client, subscription["id"]))
+    bill(stack, add_months(start, 1))
+    bill(stack, add_months(start, 2))
+    assert held(stack, subscription["customer_key"]) == 8910 + 8910 + 9900
+    invoices = sorted(assert_paid_invoices_match_toss(stack, client, subscription), key=lambda i: i["period_start"])
+    assert [i["total"] for i in invoices] == [8910, 8910, 9900]
+    first = invoices[0]
+    assert [(line["kind"], line["amount"]) for line in first["lines"]] == [("PLAN", 9900), ("DISCOUNT", -990)]
+    assert (first["subtotal"], first["discount"], first["vat"], first["supply_amount"]) == (9900, 990, 810, 8100)
+    assert staff.get("/api/admin/coupons").json()[0]["redeemed"] >= 1
+
+
+def test_a_refused_coupon_subscribes_nothing(stack, staff):
+    plan, other = make_plan(staff, 9900), make_plan(staff, 19900, plan_type="PREMIUM")
+    clock(stack, datetime(2032, 3, 3, 10, 0, tzinfo=SEOUL))
+    expired = make_coupon(staff, percent_off=50, expires_at="2032-03-01T00:00:00+09:00")
+    restricted = make_coupon(staff, amount_off=1000, plan_ids=[other["id"]])
+    used_up = make_coupon(staff, percent_off=5, max_redemptions=1)
+    stopped = make_coupon(staff, percent_off=5)
+    assert staff.post(f"/api/admin/coupons/{stopped['id']}/deactivate").status_code == 200
+    first = customer(stack)
+    assert first.post("/api/subscriptions/subscribe", json={"plan_id": plan["id"], "coupon": used_up["code"]}).status_code == 201
+    client = customer(stack)
+    for code, expected in [("NOPE-NOPE", "COUPON_INVALID"), (stopped["code"], "COUPON_INVALID"), (expired["code"], "COUPON_EXPIRED"),
+                           (restricted["code"], "COUPON_NOT_APPLICABLE"), (used_up["code"], "COUPON_EXHAUSTED")]:
+        response = client.post("/api/subscriptions/subscribe", json={"plan_id": plan["id"], "coupon": code})
+        assert response.status_code == 400 and response.json()["code"] == expected, (code, response.text)
+    assert client.get("/api/subscriptions/my-subscriptions").json() == [], "a refused coupon leaves no subscription behind"
+    bad = staff.post("/api/admin/coupons", json={"code": "X", "duration": "ONCE", "percent_off": 10})
+    assert bad.status_code == 400
+    both = staff.post("/api/admin/coupons", json={"code": "BOTHWAYS", "duration": "ONCE", "percent_off": 10, "amount_off": 100})
+    assert both.status_code == 400
+
+
+def test_a_coupon_limit_holds_under_twenty_concurrent_redemptions(stack, staff):
+    plan = make_plan(staff, 9900)
+    coupon = make_coupon(staff, percent_off=20, max_redemptions=5)
+    clock(stack, datetime(2032, 4, 4, 10, 0, tzinfo=SEOUL))
+    clients = [customer(stack) for _ in range(20)]
+    pending = [c.post("/api/subscriptions/subscribe", json={"plan_id": plan["id"]}).json() for c in clients]
+
+    def redeem(pair):
+        client, subscription = pair
+        return client.post(f"/api/subscriptions/{subscription['id']}/coupon", json={"code": coupon["code"]})
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(redeem, zip(clients, pending)))
+    codes = sorted(a.json().get("code", "OK") if a.status_code != 200 else "OK" for a in answers)
+    assert codes.count("OK") == 5 and codes.count("COUPON_EXHAUSTED") == 15, codes
+    [listed] = [c for c in staff.get("/api/admin/coupons").json() if c["id"] == coupon["id"]]
+    assert listed["redeemed"] == 5
+    [[rows]] = stack.query(f"SELECT COUNT(*) FROM coupon_redemptions WHERE coupon_id = {sql_text(coupon['id'])}")
+    assert int(rows) == 5
+
+
+def test_a_coupon_applied_later_or_by_staff_discounts_the_next_invoice(stack, staff):
+    plan = make_plan(staff, 9900)
+    coupon = make_coupon(staff, amount_off=3000)
+    start = datetime(2032, 5, 5, 10, 0, tzinfo=SEOUL)
+    clock(stack, start)
+    client = customer(stack)
+    subscription = subscribe_with_card(stack, client, plan["id"])
+    applied = client.post(f"/api/subscriptions/{subscription['id']}/coupon", json={"code": coupon["code"]})
+    assert applied.status_code == 200 and applied.json()["coupon"]["periods_left"] == 1, applied.text
+    again = client.post(f"/api/subscriptions/{subscription['id']}/coupon", json={"code": coupon["code"]})
+    assert again.status_code == 409 and again.json()["code"] == "COUPON_ALREADY_APPLIED"
+    other_client = customer(stack)
+    other = subscribe_with_card(stack, other_client, plan["id"])
+    by_staff = staff.post(f"/api/admin/subscriptions/{other['id']}/coupon", json={"code": coupon["code"]})
+    assert by_staff.status_code == 200, by_staff.text
+    bill(stack, add_months(start, 1))
+    bill(stack, add_months(start, 2))
+    assert held(stack, subscription["customer_key"]) == 9900 + 6900 + 9900
+    assert held(stack, other["customer_key"]) == 9900 + 6900 + 9900
+    assert_paid_invoices_match_toss(stack, client, subscription)

@@ -71,3 +71,13 @@ extension InvoiceStatus {
         }
     }
 }
+
+/// What a coupon takes off one period's price: a percentage rounded half up to the won, or a fixed amount; never more
+/// than the price.
+public enum CouponDiscount {
+    public static func amount(price: Int, percentOff: Int?, amountOff: Int?) -> Int {
+        if let percentOff { return min(price, (price * percentOff + 50) / 100) }
+        if let amountOff { return min(price, max(0, amountOff)) }
+        return 0
+    }
+}

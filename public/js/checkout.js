@@ -12,6 +12,11 @@
     buttons.forEach((b) => { b.disabled = false; });
   }
 
+  function couponCode() {
+    const field = document.getElementById('coupon-code');
+    return field && field.value.trim() ? field.value.trim() : undefined;
+  }
+
   function busy() {
     errorBox.classList.add('hidden');
     buttons.forEach((b) => { b.disabled = true; });
@@ -20,7 +25,7 @@
   document.getElementById('payment-button').addEventListener('click', async () => {
     busy();
     try {
-      const subscription = await manager.createSubscription(root.dataset.planId);
+      const subscription = await manager.createSubscription(root.dataset.planId, undefined, couponCode());
       const order = await manager.createCheckout(subscription.id);
       const payment = TossPayments(order.client_key).payment({ customerKey: order.customer_key });
       await payment.requestPayment({
@@ -41,7 +46,7 @@
   document.getElementById('billing-button').addEventListener('click', async () => {
     busy();
     try {
-      const subscription = await manager.createSubscription(root.dataset.planId);
+      const subscription = await manager.createSubscription(root.dataset.planId, undefined, couponCode());
       const payment = TossPayments(root.dataset.clientKey).payment({ customerKey: subscription.customer_key });
       await payment.requestBillingAuth({
         method: 'CARD',

@@ -8,9 +8,10 @@ class SubscriptionManager {
     return this.request('GET', '/subscriptions/plans');
   }
 
-  async createSubscription(planId, customerKey) {
+  async createSubscription(planId, customerKey, coupon) {
     const body = { plan_id: planId };
     if (customerKey) body.customer_key = customerKey;
+    if (coupon) body.coupon = coupon;
     return this.request('POST', '/subscriptions/subscribe', body);
   }
 

@@ -11,6 +11,7 @@ enum AdminAPI {
         }
         registerLists(&table)
         registerPlans(&table)
+        registerCoupons(&table)
         table.api("POST", "/api/admin/payments/{payment_id}/refund", .staff, summary: "Back office: refund a payment (full or partial) through Toss",
                   doc: APIDoc(responses: [(200, "Payment"), (400, "Error"), (404, "Error"), (409, "Error"), (502, "Error")])) { exchange in
             let body = try JSONBody(exchange.request)
@@ -69,6 +70,44 @@ enum AdminAPI {
         table.api("GET", "/api/admin/webhook-events/{event_id}", .staff, summary: "Back office: one webhook event with its (redacted) payload") { exchange in
             .json(try exchange.admin.webhookEvent(id: try exchange.pathParameter("event_id")).json(zone: exchange.zone))
         }
+    }
+
+    private static func registerCoupons(_ table: inout RouteTable) {
+        table.api("GET", "/api/admin/coupons", .staff, summary: "Back office: coupons with their redemption counts",
+                  doc: APIDoc(responses: [(200, "CouponList")])) { exchange in
+            .json(.array(try exchange.withDatabase { try CouponRepository(connection: $0).all() }.map { $0.json(zone: exchange.zone) }))
+        }
+        table.api("POST", "/api/admin/coupons", .staff, summary: "Back office: make a coupon",
+                  doc: APIDoc(request: "CouponCreateRequest", responses: [(201, "Coupon"), (400, "Error"), (404, "Error"), (409, "Error")])) { exchange in
+            let draft = try couponDraft(JSONBody(exchange.request), zone: exchange.zone)
+            return .json(try exchange.coupons.create(draft, staffID: try exchange.requireUser().id).json(zone: exchange.zone), status: 201)
+        }
+        table.api("POST", "/api/admin/coupons/{coupon_id}/deactivate", .staff, summary: "Back office: stop a coupon being redeemed",
+                  doc: APIDoc(responses: [(200, "Coupon"), (404, "Error")])) { exchange in
+            .json(try exchange.coupons.setActive(id: try exchange.pathParameter("coupon_id"), false, staffID: try exchange.requireUser().id)
+                .json(zone: exchange.zone))
+        }
+        table.api("POST", "/api/admin/subscriptions/{subscription_id}/coupon", .staff, summary: "Back office: apply a coupon to a subscription",
+                  doc: APIDoc(request: "CouponRequest", responses: [(200, "Subscription"), (400, "Error"), (404, "Error"), (409, "Error")])) { exchange in
+            let body = try JSONBody(exchange.request)
+            let subscription = try exchange.coupons.apply(subscriptionID: try exchange.pathParameter("subscription_id"), code: try body.string("code"),
+                                                          userID: nil, staffID: try exchange.requireUser().id)
+            return .json(subscription.json(zone: exchange.zone))
+        }
+    }
+
+    /// `{code, name?, percent_off? | amount_off?, duration, duration_periods?, max_redemptions?, expires_at?, plan_ids?}`.
+    static func couponDraft(_ body: JSONBody, zone: TimeZone) throws -> CouponDraft {
+        func optionalInt(_ field: String) throws -> Int? { body.object[field]?.isNull == false ? try body.int(field) : nil }
+        let expiresAt = try body.optionalString("expires_at").map { text in
+            guard let date = RFC3339.parse(text, defaultZone: zone) else { throw HTTPError.badRequest("expires_at은 RFC 3339 시각이어야 합니다.", code: "INVALID_FIELD") }
+            return date
+        }
+        let planIDs = body.object["plan_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return try CouponDraft(code: try body.string("code"), name: try body.optionalString("name") ?? "", percentOff: try optionalInt("percent_off"),
+                               amountOff: try optionalInt("amount_off"), duration: try body.string("duration"),
+                               durationPeriods: try optionalInt("duration_periods"), maxRedemptions: try optionalInt("max_redemptions"),
+                               expiresAt: expiresAt, planIDs: planIDs)
     }
 
     private static func registerPlans(_ table: inout RouteTable) {

@@ -5,7 +5,7 @@ import Web
 /// The back office's frame (side navigation + main column) and the pieces every list shares: filters, sortable headers, pagination.
 enum AdminLayout {
     enum Section: String, CaseIterable {
-        case dashboard, plans, subscriptions, payments, users, webhooks
+        case dashboard, plans, coupons, subscriptions, payments, users, webhooks
 
         var path: String {
             switch self {
@@ -19,6 +19,7 @@ enum AdminLayout {
             switch self {
             case .dashboard: "대시보드"
             case .plans: "요금제"
+            case .coupons: "쿠폰"
             case .subscriptions: "구독"
             case .payments: "결제"
             case .users: "회원"

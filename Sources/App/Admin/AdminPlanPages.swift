@@ -33,8 +33,26 @@ enum AdminPlanPages {
             let id = try exchange.pathParameter("plan_id")
             return try AdminLayout.action(back: "/admin/plans/\(id)") {
                 let row = try exchange.admin.updatePlan(id: id, try PlanDraft(form: exchange.request.form))
-                return AdminLayout.redirect("/admin/plans/\(row.plan.id)", notice: "요금제를 저장했습니다. 바뀐 가격은 각 구독의 다음 결제부터 적용됩니다.")
+                return AdminLayout.redirect("/admin/plans/\(row.plan.id)", notice: "요금제를 저장했습니다. 바뀐 가격은 새 구독자에게 적용됩니다. 기존 구독자에게는 가격 변경을 예약하세요.")
             }
+        }
+        table.page("POST", "/admin/plans/{plan_id}/price-changes", .staff, summary: "Back office: schedule a price change (form)") { exchange in
+            let id = try exchange.pathParameter("plan_id")
+            return try AdminLayout.action(back: "/admin/plans/\(id)") {
+                let form = exchange.request.form
+                guard let text = form["effective_at"], let effectiveAt = RFC3339.parse(text.count == 16 ? text + ":00" : text, defaultZone: exchange.zone) else {
+                    throw HTTPError.badRequest("적용 시각을 입력하세요.", code: "INVALID_FIELD")
+                }
+                let amountText = (form["amount"] ?? "").trimmingCharacters(in: .whitespaces)
+                guard amountText.isEmpty || Int(amountText) != nil else { throw HTTPError.badRequest("금액은 정수(원)로 입력하세요.", code: "INVALID_FIELD") }
+                let change = try exchange.priceChanges.schedule(planID: id, amount: Int(amountText), effectiveAt: effectiveAt,
+                                                                staffID: try exchange.requireUser().id)
+                return AdminLayout.redirect("/admin/plans/\(id)", notice: "가격 변경을 예약했습니다. 구독자 \(change.consents.values.reduce(0, +))명에게 알립니다.")
+            }
+        }
+        table.page("POST", "/admin/price-changes/{price_change_id}/withdraw", .staff, summary: "Back office: withdraw a price change (form)") { exchange in
+            let change = try exchange.priceChanges.withdraw(id: try exchange.pathParameter("price_change_id"), staffID: try exchange.requireUser().id)
+            return AdminLayout.redirect("/admin/plans/\(change.planID)", notice: "가격 변경을 철회했습니다.")
         }
         table.page("POST", "/admin/plans/{plan_id}/deactivate", .staff, summary: "Back office: deactivate a plan (form)") { exchange in
             let id = try exchange.pathParameter("plan_id")
@@ -110,8 +128,41 @@ enum AdminPlanPages {
         <div class="actions">\(toggle)\(delete)</div>
         <h2>수정</h2>
         \(form(exchange, plan: plan, inUse: row.subscriptionCount > 0, error: nil))
+        <h2>가격 변경 예약 (기존 구독자)</h2>
+        \(priceChanges(exchange, plan: plan, changes: detail.priceChanges))
         <h2>작업 기록</h2>
         \(AdminLayout.auditList(detail.audit, zone: exchange.zone))
+        """
+    }
+
+    /// Scheduled price changes with each one's consent progress, and the form for a new one (≥ 30 days out).
+    private static func priceChanges(_ exchange: Exchange, plan: Plan, changes: [PriceChange]) -> String {
+        let e = HTML.escape
+        let zone = exchange.zone
+        let csrf = Layout.csrfField(exchange)
+        let labels = ["PENDING": "대기", "GIVEN": "동의", "DECLINED": "거절", "NOT_REQUIRED": "동의 불필요 (인하)",
+                      "APPLIED": "적용됨", "ENDED": "종료됨", "SUPERSEDED": "요금제 변경", "WITHDRAWN": "철회됨"]
+        func counts(_ figures: [String: Int]) -> String {
+            figures.isEmpty ? "-" : figures.sorted { $0.key < $1.key }.map { "\(labels[$0.key] ?? $0.key) \($0.value)" }.joined(separator: " · ")
+        }
+        let rows = changes.map { change in
+            let withdraw = change.withdrawnAt == nil && change.effectiveAt > exchange.now
+                ? "<form method=\"post\" action=\"/admin/price-changes/\(e(change.id))/withdraw\" class=\"inline\">\(csrf)<button class=\"button small\">철회</button></form>"
+                : change.withdrawnAt.map { "철회 \(AdminLayout.time($0, zone))" } ?? ""
+            return """
+            <tr data-price-change-id="\(e(change.id))"><td class="num">\(e(Won.format(change.amount)))</td><td>\(AdminLayout.time(change.effectiveAt, zone))</td>
+            <td class="num">\(change.consents.values.reduce(0, +))</td><td class="consents">\(e(counts(change.consents)))</td><td>\(e(counts(change.outcomes)))</td><td>\(withdraw)</td></tr>
+            """
+        }
+        let earliest = exchange.now.addingTimeInterval(PriceChanges.minimumNotice + 3600)
+        return """
+        \(AdminLayout.table(id: "price-changes", head: "<th class=\"num\">새 가격</th><th>적용 시각</th><th class=\"num\">대상 구독</th><th>동의 현황</th><th>결과</th><th></th>", rows: rows, columns: 6))
+        <form method="post" action="/admin/plans/\(e(plan.id))/price-changes" class="form card" id="price-change-form">\(csrf)
+        <label class="field">새 가격 (원)<input name="amount" type="number" min="\(PlanDraft.priceRange.lowerBound)" max="\(PlanDraft.priceRange.upperBound)" value="\(plan.price)"></label>
+        <label class="field">적용 시각<input name="effective_at" type="datetime-local" required value="\(e(String(RFC3339.format(earliest, in: zone).prefix(16))))">
+        <span class="hint">고지 후 30일이 지나야 합니다. 인상은 구독자가 동의해야 청구되고, 동의하지 않으면 그 다음 결제일에 구독이 끝납니다. 인하는 바로 적용됩니다.</span></label>
+        <div class="actions"><button type="submit" class="button primary" id="schedule-price-change">가격 변경 예약</button></div>
+        </form>
         """
     }
 
@@ -132,7 +183,7 @@ enum AdminPlanPages {
         <label class="field">이름<input name="name" required maxlength="100" value="\(e(plan?.name ?? ""))"></label>
         <label class="field">종류<select name="plan_type" required>\(options(AdminLayout.planTypes, plan?.planType))</select></label>
         <label class="field">가격 (원)<input name="price" type="number" min="\(PlanDraft.priceRange.lowerBound)" max="\(PlanDraft.priceRange.upperBound)" required value="\(e(price))">
-        <span class="hint">가격을 바꾸면 각 구독의 다음 결제부터 새 가격이 적용됩니다.</span></label>
+        <span class="hint">바꾼 가격은 새 구독자에게 적용됩니다. 기존 구독자의 가격은 아래 '가격 변경 예약'으로만 바뀝니다 (30일 전 고지, 인상은 동의 필요).</span></label>
         <label class="field">결제 주기<select name="billing_cycle" required\(inUse ? " disabled" : "")>\(options(AdminLayout.cycles, plan?.billingCycle))</select>\(cycleHint)</label>
         <label class="field">기능 (한 줄에 하나)<textarea name="features" rows="5">\(e((plan?.features ?? []).joined(separator: "\n")))</textarea></label>
         <label class="check"><input type="checkbox" name="is_active" value="1"\((plan?.isActive ?? true) ? " checked" : "")> 판매 중 (요금제 페이지에 보임)</label>

@@ -4,6 +4,7 @@ enum AdminRoutes {
         AdminAPI.register(&table)
         AdminDashboardPage.register(&table)
         AdminPlanPages.register(&table)
+        AdminCouponPages.register(&table)
         AdminSubscriptionPages.register(&table)
         AdminPaymentPages.register(&table)
         AdminUserPages.register(&table)

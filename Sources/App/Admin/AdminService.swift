@@ -35,12 +35,14 @@ struct AdminService {
     struct PlanDetail {
         let row: AdminPlanRow
         let audit: [AuditEntry]
+        let priceChanges: [PriceChange]
     }
 
     func plan(id: String) throws -> PlanDetail {
         try database.withConnection { connection in
             guard let row = try AdminListings(connection: connection).plan(id: id) else { throw AdminError.planNotFound }
-            return PlanDetail(row: row, audit: try AuditLogRepository(connection: connection).entries(for: [("plan", row.plan.id)]))
+            return PlanDetail(row: row, audit: try AuditLogRepository(connection: connection).entries(for: [("plan", row.plan.id)]),
+                              priceChanges: try PriceChangeRepository(connection: connection).forPlan(row.plan.id))
         }
     }
 

@@ -290,5 +290,41 @@ public enum GudokSchema {
             // A mid-period change is charged once: one open change invoice per subscription.
             "CREATE UNIQUE INDEX IF NOT EXISTS invoices_one_open_change ON invoices (subscription_id) WHERE kind = 'CHANGE' AND status = 'OPEN'",
         ]),
+        // Coupons: made by staff, redeemed at most max_redemptions times (a conditional increment of `redeemed`), one per
+        // subscription. Each period invoice that used it names it, which is how its periods are counted.
+        Migration(version: 8, name: "coupons", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS coupons (
+                id TEXT PRIMARY KEY,
+                code TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL DEFAULT '',
+                percent_off INTEGER CHECK (percent_off IS NULL OR (percent_off BETWEEN 1 AND 100)),
+                amount_off BIGINT CHECK (amount_off IS NULL OR amount_off > 0),
+                duration TEXT NOT NULL,
+                duration_periods INTEGER,
+                max_redemptions INTEGER,
+                redeemed INTEGER NOT NULL DEFAULT 0 CHECK (redeemed >= 0),
+                expires_at BIGINT,
+                plan_ids TEXT NOT NULL DEFAULT '[]',
+                is_active INTEGER NOT NULL DEFAULT 1,
+                created_by TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS coupon_redemptions (
+                id TEXT PRIMARY KEY,
+                coupon_id TEXT NOT NULL REFERENCES coupons(id),
+                subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
+                user_id TEXT NOT NULL,
+                applied_by TEXT,
+                created_at BIGINT NOT NULL,
+                UNIQUE (coupon_id, subscription_id)
+            )
+            """,
+            "ALTER TABLE subscriptions ADD COLUMN coupon_id TEXT REFERENCES coupons(id)",
+            "ALTER TABLE invoices ADD COLUMN coupon_id TEXT",
+        ]),
     ]
 }

@@ -29,6 +29,7 @@ struct Invoice: Sendable {
     var paidPaymentID: String?
     var paidAt: Date?
     var createdAt: Date
+    var couponID: String?
 
     /// The invoice a draft becomes once inserted with its id and number.
     init(id: String, number: String, draft: InvoiceRepository.Draft, totals: InvoiceTotals, status: InvoiceStatus, paidPaymentID: String?,
@@ -55,6 +56,7 @@ struct Invoice: Sendable {
         self.paidPaymentID = paidPaymentID
         self.paidAt = paidAt
         self.createdAt = Date(unixSeconds: Int(createdAt.unixSeconds))
+        couponID = draft.couponID
     }
 
     init(row: Row) throws {
@@ -80,6 +82,7 @@ struct Invoice: Sendable {
         paidPaymentID = row.optionalString("paid_payment_id")
         paidAt = row.optionalInt("paid_at").map(Date.init(unixSeconds:))
         createdAt = Date(unixSeconds: row.int("created_at"))
+        couponID = row.optionalString("coupon_id")
     }
 
     /// "베이직 월간 구독", the order name Toss shows the buyer.

@@ -20,6 +20,8 @@ struct InvoiceRepository {
         /// balance by minus this in the invoice's transaction.
         var carried = 0
         var balanceBefore = 0
+        /// The coupon whose DISCOUNT line this invoice carries (counts one of its periods while the invoice is not void).
+        var couponID: String?
 
         /// A period of `plan`: one PLAN line at its price.
         static func period(of subscription: Subscription, plan: Plan, index: Int, start: Date?, end: Date?) -> Draft {
@@ -88,8 +90,8 @@ struct InvoiceRepository {
             WITH n AS (\(next))
             INSERT INTO invoices (id, sequence, number, subscription_id, user_id, kind, period_index, plan_id, plan_name, plan_price, billing_cycle,
             period_start, period_end, lines, subtotal, discount, total, supply_amount, vat, status, voided_at, paid_payment_id, paid_at, created_at,
-            updated_at)
-            SELECT ?, n.v, ? || \(number), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM n RETURNING number
+            updated_at, coupon_id)
+            SELECT ?, n.v, ? || \(number), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM n RETURNING number
             """,
             [.text(id), .text("GD-\(calendar.year(of: now))-"), .text(draft.subscriptionID), .text(draft.userID),
              .text(draft.kind.rawValue), .int(Int64(draft.periodIndex)), .text(draft.plan.id), .text(draft.plan.name), .int(Int64(draft.plan.price)),
@@ -98,7 +100,7 @@ struct InvoiceRepository {
              .int(Int64(totals.discount)), .int(Int64(totals.total)), .int(Int64(totals.supplyAmount)), .int(Int64(totals.vat)),
              .text(status.rawValue), .optional(status == .void ? Int(now.unixSeconds) : nil), .optional(paidPaymentID),
              .optional(paidAt.map { Int($0.unixSeconds) }), .int(now.unixSeconds),
-             .int(now.unixSeconds)])
+             .int(now.unixSeconds), .optional(draft.couponID)])
         guard let number = rows.first?.string("number") else { throw DatabaseError(kind: .other, message: "an invoice insert returned no row") }
         return Invoice(id: id, number: number, draft: draft, totals: totals, status: status, paidPaymentID: paidPaymentID, paidAt: paidAt,
                        createdAt: now)

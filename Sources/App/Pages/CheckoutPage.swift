@@ -27,6 +27,7 @@ enum CheckoutPage {
             <p class="price" id="plan-price">\(e(plan.pricePhrase))</p>
             <ul class="features">\(plan.features.map { "<li>\(e($0))</li>" }.joined())</ul>
             \(notice)
+            <label class="field coupon">쿠폰 코드 (있으면)<input id="coupon-code" name="coupon" maxlength="40" autocomplete="off"></label>
             <div class="checkout-actions">
               <button id="payment-button" class="button primary" type="button">카드로 첫 \(e(plan.cycle.koreanUnit)) 결제하기</button>
               <button id="billing-button" class="button" type="button">카드 등록하고 자동결제 시작</button>

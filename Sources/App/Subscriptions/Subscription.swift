@@ -32,22 +32,27 @@ struct Subscription: Sendable {
     var balance: Int
     /// A scheduled price change waiting for this subscriber, with their answer.
     var pendingPrice: PendingPrice?
+    var coupon: AppliedCoupon?
 
-    /// Columns to select: the subscription's own, its plan's prefixed `plan_`, the scheduled plan's prefixed `next_`, and
-    /// the open price consent's prefixed `consent_`.
+    /// Columns to select: the subscription's own, its plan's prefixed `plan_`, the scheduled plan's prefixed `next_`, the
+    /// open price consent's prefixed `consent_`, and the coupon's prefixed `cpn_` (with how many invoices used it).
     static let selectColumns = """
         s.*, p.id AS plan_id_, p.name AS plan_name, p.plan_type AS plan_plan_type, p.price AS plan_price, p.currency AS plan_currency,
         p.billing_cycle AS plan_billing_cycle, p.features AS plan_features, p.is_active AS plan_is_active,
         np.name AS next_name, np.plan_type AS next_plan_type, np.price AS next_price, np.currency AS next_currency,
         np.billing_cycle AS next_billing_cycle, np.features AS next_features, np.is_active AS next_is_active,
         pc.id AS consent_id, pc.old_amount AS consent_old_amount, pc.new_amount AS consent_new_amount,
-        pc.effective_at AS consent_effective_at, pc.consent AS consent_state, pc.decided_at AS consent_decided_at
+        pc.effective_at AS consent_effective_at, pc.consent AS consent_state, pc.decided_at AS consent_decided_at,
+        cp.code AS cpn_code, cp.percent_off AS cpn_percent_off, cp.amount_off AS cpn_amount_off, cp.duration AS cpn_duration,
+        cp.duration_periods AS cpn_duration_periods,
+        CASE WHEN s.coupon_id IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM invoices ci WHERE ci.subscription_id = s.id AND ci.coupon_id = s.coupon_id
+            AND ci.kind = 'PERIOD' AND ci.voided_at IS NULL) END AS cpn_periods_used
         """
 
-    /// The tables `selectColumns` reads from, aliased `s`, `p`, `np` and `pc`.
+    /// The tables `selectColumns` reads from, aliased `s`, `p`, `np`, `pc` and `cp`.
     static let fromTables = """
         subscriptions s JOIN plans p ON p.id = s.plan_id LEFT JOIN plans np ON np.id = s.scheduled_plan_id
-        LEFT JOIN price_consents pc ON pc.subscription_id = s.id AND pc.applied_at IS NULL
+        LEFT JOIN price_consents pc ON pc.subscription_id = s.id AND pc.applied_at IS NULL LEFT JOIN coupons cp ON cp.id = s.coupon_id
         """
 
     init(row: Row) throws {
@@ -76,6 +81,16 @@ struct Subscription: Sendable {
             PendingPrice(consentID: id, oldAmount: row.int("consent_old_amount"), amount: row.int("consent_new_amount"),
                          effectiveAt: Date(unixSeconds: row.int("consent_effective_at")), consent: try row.word("consent_state"),
                          decidedAt: row.optionalInt("consent_decided_at").map(Date.init(unixSeconds:)))
+        }
+        coupon = try row.optionalString("coupon_id").map { id in
+            let duration: Coupon.Duration = try row.word("cpn_duration")
+            let periods: Int? = switch duration {
+            case .once: 1
+            case .repeating: row.optionalInt("cpn_duration_periods")
+            case .forever: nil
+            }
+            return AppliedCoupon(id: id, code: row.string("cpn_code"), percentOff: row.optionalInt("cpn_percent_off"),
+                                 amountOff: row.optionalInt("cpn_amount_off"), periods: periods, periodsUsed: row.int("cpn_periods_used"))
         }
     }
 
@@ -127,6 +142,7 @@ struct Subscription: Sendable {
                 "cancel_at_period_end": .bool(state.cancelAtPeriodEnd), "card": cardJSON, "created_at": time(createdAt),
                 "price": .int(price),
                 "scheduled_change": scheduledPlan.map { ["plan": $0.json, "at": time(endDate)] } ?? .null,
+                "coupon": coupon?.json ?? .null,
                 "pending_price": (state.status == .active || state.status == .pastDue ? pendingPrice?.json(zone: zone) : nil) ?? .null]
     }
 }
@@ -194,6 +210,12 @@ struct SubscriptionRepository {
     func setPlan(id: String, planID: String, price: Int) throws {
         try connection.execute("UPDATE subscriptions SET plan_id = ?, price = ?, scheduled_plan_id = NULL, version = version + 1 WHERE id = ?",
                                [.text(planID), .int(Int64(price)), .text(id)])
+    }
+
+    /// Binds a redeemed coupon; false if the subscription has one already.
+    func setCoupon(id: String, couponID: String, now: Date) throws -> Bool {
+        try connection.execute("UPDATE subscriptions SET coupon_id = ?, updated_at = ?, version = version + 1 WHERE id = ? AND coupon_id IS NULL",
+                               [.text(couponID), .int(now.unixSeconds), .text(id)]) == 1
     }
 
     /// A consented (or lower) price from the next period on.

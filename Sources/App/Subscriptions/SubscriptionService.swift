@@ -26,7 +26,7 @@ struct SubscriptionService {
 
     /// A new PENDING subscription, or the user's existing PENDING one, moved to the chosen plan: its open invoice is voided
     /// (an order for it can no longer be confirmed), unless a payment of that invoice is waiting for Toss.
-    func subscribe(user: User, planID: String, customerKey: String?) throws -> Subscription {
+    func subscribe(user: User, planID: String, customerKey: String?, coupon: String? = nil) throws -> Subscription {
         if let customerKey, !SubscriptionService.isValidCustomerKey(customerKey) { throw SubscriptionError.invalidCustomerKey }
         return try database.withConnection { connection in
             try connection.transaction {
@@ -39,7 +39,7 @@ struct SubscriptionService {
                 if let pending = mine.first(where: { $0.status == .pending }) {
                     if pending.plan.id != plan.id { try movePendingPlan(pending, to: plan, connection) }
                     guard let moved = try subscriptions.find(id: pending.id) else { throw SubscriptionError.subscriptionNotFound }
-                    return moved
+                    return try redeeming(coupon, on: moved, connection)
                 }
                 let key = customerKey ?? SubscriptionService.makeCustomerKey()
                 if customerKey != nil, try subscriptions.find(customerKey: key) != nil { throw SubscriptionError.customerKeyTaken }
@@ -50,9 +50,22 @@ struct SubscriptionService {
                     throw SubscriptionError.customerKeyTaken
                 }
                 guard let created = try subscriptions.find(id: id) else { throw SubscriptionError.subscriptionNotFound }
-                return created
+                return try redeeming(coupon, on: created, connection)
             }
         }
+    }
+
+    /// The coupon given at subscribe, redeemed in the subscribe's transaction (a refused code subscribes nothing). Giving
+    /// the code the subscription already carries again (a reload) is not a second redemption.
+    private func redeeming(_ code: String?, on subscription: Subscription, _ connection: DatabaseConnection) throws -> Subscription {
+        guard let code, !code.trimmingCharacters(in: .whitespaces).isEmpty else { return subscription }
+        if let applied = subscription.coupon {
+            guard applied.code == CouponRepository.normalized(code) else { throw CouponError.alreadyApplied }
+            return subscription
+        }
+        try Coupons.redeem(code: code, on: subscription, planID: subscription.plan.id, appliedBy: nil, connection: connection, now: now)
+        guard let saved = try SubscriptionRepository(connection: connection).find(id: subscription.id) else { throw SubscriptionError.subscriptionNotFound }
+        return saved
     }
 
     private func movePendingPlan(_ pending: Subscription, to plan: Plan, _ connection: DatabaseConnection) throws {
@@ -102,7 +115,9 @@ struct SubscriptionService {
             case .void, .uncollectible: throw SubscriptionError.notPending
             case .open: break
             }
-            guard invoice.planID != subscription.plan.id else { return invoice }
+            // Made before the plan changed or a coupon was applied: void it and price the period again.
+            let couponMissing = invoice.couponID == nil && subscription.coupon?.appliesToNextInvoice == true
+            guard invoice.planID != subscription.plan.id || couponMissing else { return invoice }
             try database.withConnection { connection in
                 try connection.transaction {
                     try SubscriptionRepository(connection: connection).lock(id: subscription.id)

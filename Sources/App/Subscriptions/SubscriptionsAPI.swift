@@ -8,7 +8,8 @@ enum SubscriptionsAPI {
                   doc: APIDoc(request: "SubscribeRequest", responses: [(201, "Subscription"), (401, "Error"), (404, "Error"), (409, "Error")])) { exchange in
             let body = try JSONBody(exchange.request)
             let subscription = try exchange.subscriptions.subscribe(user: try exchange.requireUser(), planID: try body.string("plan_id"),
-                                                                    customerKey: try body.optionalString("customer_key"))
+                                                                    customerKey: try body.optionalString("customer_key"),
+                                                                    coupon: try body.optionalString("coupon"))
             return .json(subscription.json(zone: exchange.zone), status: 201)
         }
         table.api("POST", "/api/subscriptions/{subscription_id}/checkout", .signedIn, summary: "Create the first-period order",
@@ -77,6 +78,13 @@ enum SubscriptionsAPI {
         table.api("DELETE", "/api/subscriptions/{subscription_id}/change", .signedIn, summary: "Undo a scheduled plan change",
                   doc: APIDoc(responses: [(200, "Subscription"), (401, "Error"), (404, "Error")])) { exchange in
             let subscription = try exchange.planChanges.undo(user: try exchange.requireUser(), subscriptionID: try exchange.pathParameter("subscription_id"))
+            return .json(subscription.json(zone: exchange.zone))
+        }
+        table.api("POST", "/api/subscriptions/{subscription_id}/coupon", .signedIn, summary: "Apply a coupon from the next invoice on",
+                  doc: APIDoc(request: "CouponRequest", responses: [(200, "Subscription"), (400, "Error"), (401, "Error"), (404, "Error"), (409, "Error")])) { exchange in
+            let body = try JSONBody(exchange.request)
+            let subscription = try exchange.coupons.apply(subscriptionID: try exchange.pathParameter("subscription_id"), code: try body.string("code"),
+                                                          userID: try exchange.requireUser().id)
             return .json(subscription.json(zone: exchange.zone))
         }
         table.api("POST", "/api/subscriptions/{subscription_id}/price-consent", .signedIn, summary: "Agree to (or decline) a scheduled price increase",
