@@ -62,10 +62,8 @@ struct PeriodBoundary {
             return
         }
         // No consent to the increase: the period that was paid for is the last one.
-        var ending = current
-        ending.cancelAtPeriodEnd = true
-        ending.refreshDates(calendar: services.calendar, dunning: services.dunning)
-        guard try SubscriptionRepository(connection: connection).saveState(ending, now: now) else { return }
+        guard case .applied = try SubscriptionLifecycle(connection: connection, services: services, now: now).apply(.cancelAtPeriodEnd, to: current)
+        else { return }
         _ = try changes.close(consentID: pending.consentID, outcome: "ENDED", now: now)
         try audit("subscription.price_not_accepted", current, before: ["price": .int(current.price)],
                   after: ["declined_price": .int(pending.amount), "consent": .string(pending.consent.rawValue), "ends_at_period_end": true], connection)
