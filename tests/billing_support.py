@@ -90,11 +90,10 @@ def insert_due_subscriptions(stack, count: int, anchor: datetime, plan_type: str
         statements.append(
             "INSERT INTO subscriptions (id, user_id, plan_id, status, customer_key, anchor_at, current_period, start_date, end_date, "
             "next_billing_date, cancel_at_period_end, failed_attempts, retry_immediately, billing_key_sealed, billing_key_digest, "
-            "card_company, card_number, created_at, updated_at, price) VALUES "
+            "card_company, card_number, created_at, updated_at) VALUES "
             f"({sql_text(row['id'])}, {sql_text(row['user_id'])}, {sql_text(plan_id)}, 'ACTIVE', {sql_text(row['customer_key'])}, "
             f"{start}, 0, {start}, {due_seconds}, {due_seconds}, 0, 0, 0, {sql_text(seal(secret, billing['billingKey'], row['id']))}, "
-            f"{sql_text(digest(secret, billing['billingKey']))}, '현대', {sql_text(billing['card']['number'])}, {now}, {now}, "
-            f"(SELECT price FROM plans WHERE id = {sql_text(plan_id)}));")
+            f"{sql_text(digest(secret, billing['billingKey']))}, '현대', {sql_text(billing['card']['number'])}, {now}, {now});")
         row["billing_key"] = billing["billingKey"]
         row["due"] = due
     execute_script(stack, "\n".join(statements))

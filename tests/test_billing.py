@@ -208,7 +208,9 @@ def test_a_plan_price_edit_does_not_reprice_current_subscribers(billing):
     [row] = insert_due_subscriptions(stack, 1, anchor, plan_type="PREMIUM")
     [[plan_id, price]] = stack.query("SELECT id, price FROM plans WHERE plan_type = 'PREMIUM'")
     try:
-        execute_script(stack, f"UPDATE plans SET price = 24900 WHERE id = '{plan_id}';")
+        # The price the subscriber signed up at (rows inserted here bypass activation, which records it).
+        execute_script(stack, f"UPDATE subscriptions SET price = {int(price)} WHERE id = '{row['id']}';\n"
+                              f"UPDATE plans SET price = 24900 WHERE id = '{plan_id}';")
         assert bill(stack, row["due"])["charged"] == 1
         [charge] = charges_for(stack, row["id"])
         assert charge["totalAmount"] == int(price)
