@@ -38,6 +38,12 @@ public struct JSONBody: Sendable {
         return i
     }
 
+    public func optionalInt(_ field: String) throws(HTTPError) -> Int? {
+        guard let value = object[field], !value.isNull else { return nil }
+        guard case .int(let i) = value else { throw wrongType(field, "정수") }
+        return i
+    }
+
     /// An integer given as a JSON number or as a string of digits (the redirect's query value, forwarded as-is).
     public func integerOrDigits(_ field: String) throws(HTTPError) -> Int {
         guard let value = object[field], !value.isNull else { throw missing(field) }

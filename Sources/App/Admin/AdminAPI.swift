@@ -15,9 +15,9 @@ enum AdminAPI {
         table.api("POST", "/api/admin/payments/{payment_id}/refund", .staff, summary: "Back office: refund a payment (full or partial) through Toss",
                   doc: APIDoc(responses: [(200, "Payment"), (400, "Error"), (404, "Error"), (409, "Error"), (502, "Error")])) { exchange in
             let body = try JSONBody(exchange.request)
-            var command = AdminService.RefundCommand(amount: try optionalInt(body, "amount"), reason: try body.optionalString("reason") ?? "")
+            var command = AdminService.RefundCommand(amount: try body.optionalInt("amount"), reason: try body.optionalString("reason") ?? "")
             command.cancelSubscription = try body.optionalBool("cancel_subscription") ?? false
-            command.expectedRefunded = try optionalInt(body, "expected_refunded_amount")
+            command.expectedRefunded = try body.optionalInt("expected_refunded_amount")
             let result = try exchange.admin.refund(paymentID: try exchange.pathParameter("payment_id"), command)
             return .json(result.payment.json(zone: exchange.zone))
         }
@@ -98,15 +98,14 @@ enum AdminAPI {
 
     /// `{code, name?, percent_off? | amount_off?, duration, duration_periods?, max_redemptions?, expires_at?, plan_ids?}`.
     static func couponDraft(_ body: JSONBody, zone: TimeZone) throws -> CouponDraft {
-        func optionalInt(_ field: String) throws -> Int? { body.object[field]?.isNull == false ? try body.int(field) : nil }
         let expiresAt = try body.optionalString("expires_at").map { text in
             guard let date = RFC3339.parse(text, defaultZone: zone) else { throw HTTPError.badRequest("expires_at은 RFC 3339 시각이어야 합니다.", code: "INVALID_FIELD") }
             return date
         }
         let planIDs = body.object["plan_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        return try CouponDraft(code: try body.string("code"), name: try body.optionalString("name") ?? "", percentOff: try optionalInt("percent_off"),
-                               amountOff: try optionalInt("amount_off"), duration: try body.string("duration"),
-                               durationPeriods: try optionalInt("duration_periods"), maxRedemptions: try optionalInt("max_redemptions"),
+        return try CouponDraft(code: try body.string("code"), name: try body.optionalString("name") ?? "", percentOff: try body.optionalInt("percent_off"),
+                               amountOff: try body.optionalInt("amount_off"), duration: try body.string("duration"),
+                               durationPeriods: try body.optionalInt("duration_periods"), maxRedemptions: try body.optionalInt("max_redemptions"),
                                expiresAt: expiresAt, planIDs: planIDs)
     }
 
@@ -145,8 +144,8 @@ enum AdminAPI {
             guard let effectiveAt = RFC3339.parse(text, defaultZone: exchange.zone) else {
                 throw HTTPError.badRequest("effective_at은 RFC 3339 시각이어야 합니다 (예: 2027-01-15T00:00:00+09:00).", code: "INVALID_FIELD")
             }
-            let amount = body.object["amount"]?.isNull == false ? try body.int("amount") : nil
-            let change = try exchange.priceChanges.schedule(planID: try exchange.pathParameter("plan_id"), amount: amount, effectiveAt: effectiveAt,
+            let change = try exchange.priceChanges.schedule(planID: try exchange.pathParameter("plan_id"), amount: try body.optionalInt("amount"),
+                                                            effectiveAt: effectiveAt,
                                                             staffID: try exchange.requireUser().id)
             return .json(change.json(zone: exchange.zone), status: 201)
         }
@@ -164,12 +163,6 @@ enum AdminAPI {
 
     private static func listRequest(_ exchange: Exchange, _ list: AdminList) throws -> AdminListRequest {
         try AdminListRequest.parse(exchange.request.query, list: list, zone: exchange.zone)
-    }
-
-    private static func optionalInt(_ body: JSONBody, _ field: String) throws -> Int? {
-        guard let value = body.object[field], !value.isNull else { return nil }
-        guard case .int(let number) = value else { throw HTTPError.badRequest("'\(field)'은(는) 정수여야 합니다.", code: "INVALID_FIELD") }
-        return number
     }
 
     /// A body that may be empty (no options given).

@@ -67,10 +67,7 @@ struct PlanDraft: Sendable {
         planType = try body.optionalString("plan_type")
         billingCycle = try body.optionalString("billing_cycle")
         isActive = try body.optionalBool("is_active")
-        if let value = body.object["price"], !value.isNull {
-            guard case .int(let price) = value else { throw HTTPError.badRequest("'price'은(는) 정수여야 합니다.", code: "INVALID_FIELD") }
-            self.price = price
-        }
+        price = try body.optionalInt("price")
         if let value = body.object["features"], !value.isNull {
             guard let items = value.arrayValue, items.count <= 100 else {
                 throw HTTPError.badRequest("'features'은(는) 문자열 배열이어야 합니다.", code: "INVALID_FIELD")
