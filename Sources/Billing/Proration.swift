@@ -19,12 +19,12 @@ public enum Proration {
     }
 }
 
-/// The smallest amount a card charge may be; a credit never brings an invoice below it.
+/// The smallest amount a card charge may be; no discount or credit brings an invoice below it.
 public enum MinimumCharge {
     public static let won = 100
 
-    /// How much of `credit` an invoice of `subtotal` can take without falling under the minimum charge.
-    public static func usableCredit(_ credit: Int, subtotal: Int) -> Int {
-        max(0, min(credit, subtotal - won))
+    /// How much of a `reduction` (a discount, a credit) an invoice of `subtotal` can take without falling under the minimum charge.
+    public static func usableReduction(_ reduction: Int, subtotal: Int) -> Int {
+        max(0, min(reduction, subtotal - won))
     }
 }

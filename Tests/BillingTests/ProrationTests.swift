@@ -50,9 +50,9 @@ final class ProrationTests: XCTestCase {
     }
 
     func testACreditNeverTakesAnInvoiceUnderTheMinimumCharge() {
-        XCTAssertEqual(MinimumCharge.usableCredit(3_000, subtotal: 9_900), 3_000)
-        XCTAssertEqual(MinimumCharge.usableCredit(20_000, subtotal: 9_900), 9_800)
-        XCTAssertEqual(MinimumCharge.usableCredit(500, subtotal: 100), 0)
+        XCTAssertEqual(MinimumCharge.usableReduction(3_000, subtotal: 9_900), 3_000)
+        XCTAssertEqual(MinimumCharge.usableReduction(20_000, subtotal: 9_900), 9_800)
+        XCTAssertEqual(MinimumCharge.usableReduction(500, subtotal: 100), 0)
     }
 
     func testCouponDiscounts() {

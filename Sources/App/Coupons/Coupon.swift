@@ -9,6 +9,15 @@ struct Coupon: Sendable {
         case once = "ONCE"
         case repeating = "REPEATING"
         case forever = "FOREVER"
+
+        /// How many period invoices a coupon of this duration discounts; nil for every one.
+        func periods(repeating: Int?) -> Int? {
+            switch self {
+            case .once: 1
+            case .repeating: repeating
+            case .forever: nil
+            }
+        }
     }
 
     var id: String
@@ -42,17 +51,12 @@ struct Coupon: Sendable {
         createdAt = Date(unixSeconds: row.int("created_at"))
     }
 
-    /// How many period invoices it discounts; nil for every one.
-    var periods: Int? {
-        switch duration {
-        case .once: 1
-        case .repeating: durationPeriods
-        case .forever: nil
-        }
-    }
-
     /// "10% 할인" or "5,000원 할인".
-    var summary: String { percentOff.map { "\($0)% 할인" } ?? "\(Won.format(amountOff ?? 0)) 할인" }
+    var summary: String { Coupon.summary(percentOff: percentOff, amountOff: amountOff) }
+
+    static func summary(percentOff: Int?, amountOff: Int?) -> String {
+        percentOff.map { "\($0)% 할인" } ?? "\(Won.format(amountOff ?? 0)) 할인"
+    }
 
     func json(zone: TimeZone) -> JSON {
         ["id": .string(id), "code": .string(code), "name": .string(name), "percent_off": .optional(percentOff), "amount_off": .optional(amountOff),

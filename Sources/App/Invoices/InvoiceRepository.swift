@@ -19,6 +19,7 @@ struct InvoiceRepository {
         /// How much of the subscription's carried balance the lines take (same sign as the balance); the maker moves the
         /// balance by minus this in the invoice's transaction.
         var carried = 0
+        /// The balance the lines were priced from (the compare-and-set value when `carried` is not 0).
         var balanceBefore = 0
         /// The coupon whose DISCOUNT line this invoice carries (counts one of its periods while the invoice is not void).
         var couponID: String?

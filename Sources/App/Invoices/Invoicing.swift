@@ -44,13 +44,14 @@ struct Invoicing {
     /// an anchor.
     func periodDraft(for subscription: Subscription, index: Int) -> InvoiceRepository.Draft {
         var draft = InvoiceRepository.Draft.period(of: subscription, plan: subscription.pricedPlan, index: index, start: nil, end: nil)
+        draft.balanceBefore = subscription.balance
         var floor = subscription.price
         if let coupon = subscription.coupon, coupon.appliesToNextInvoice {
-            let discount = min(CouponDiscount.amount(price: subscription.price, percentOff: coupon.percentOff, amountOff: coupon.amountOff),
-                               max(0, subscription.price - MinimumCharge.won))
+            let discount = MinimumCharge.usableReduction(
+                CouponDiscount.amount(price: subscription.price, percentOff: coupon.percentOff, amountOff: coupon.amountOff), subtotal: subscription.price)
             if discount > 0 {
-                let label = coupon.percentOff.map { "\($0)%" } ?? Won.format(coupon.amountOff ?? 0)
-                draft.lines.append(InvoiceLine(kind: .discount, description: "쿠폰 \(coupon.code) (\(label) 할인)", amount: -discount))
+                let summary = Coupon.summary(percentOff: coupon.percentOff, amountOff: coupon.amountOff)
+                draft.lines.append(InvoiceLine(kind: .discount, description: "쿠폰 \(coupon.code) (\(summary))", amount: -discount))
                 draft.couponID = coupon.id
                 floor -= discount
             }
@@ -58,13 +59,11 @@ struct Invoicing {
         if subscription.balance > 0 {
             draft.lines.append(InvoiceLine(kind: .proration, description: "이전 요금제 변경 차액", amount: subscription.balance))
             draft.carried = subscription.balance
-            draft.balanceBefore = subscription.balance
         } else if subscription.balance < 0 {
-            let usable = MinimumCharge.usableCredit(-subscription.balance, subtotal: floor)
+            let usable = MinimumCharge.usableReduction(-subscription.balance, subtotal: floor)
             if usable > 0 {
                 draft.lines.append(InvoiceLine(kind: .credit, description: "요금제 변경 크레딧", amount: -usable))
                 draft.carried = -usable
-                draft.balanceBefore = subscription.balance
             }
         }
         guard let period = subscription.state.period(index, calendar: services.calendar, cycle: subscription.cycle) else { return draft }

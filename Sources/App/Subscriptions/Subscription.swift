@@ -84,13 +84,9 @@ struct Subscription: Sendable {
         }
         coupon = try row.optionalString("coupon_id").map { id in
             let duration: Coupon.Duration = try row.word("cpn_duration")
-            let periods: Int? = switch duration {
-            case .once: 1
-            case .repeating: row.optionalInt("cpn_duration_periods")
-            case .forever: nil
-            }
             return AppliedCoupon(id: id, code: row.string("cpn_code"), percentOff: row.optionalInt("cpn_percent_off"),
-                                 amountOff: row.optionalInt("cpn_amount_off"), periods: periods, periodsUsed: row.int("cpn_periods_used"))
+                                 amountOff: row.optionalInt("cpn_amount_off"), periods: duration.periods(repeating: row.optionalInt("cpn_duration_periods")),
+                                 periodsUsed: row.int("cpn_periods_used"))
         }
     }
 
