@@ -21,6 +21,9 @@ public enum SubscriptionStatus: String, Sendable, CaseIterable {
         }
     }
 
+    /// ACTIVE or PAST_DUE: a paid period is running or the next one is being collected; the subscription renews.
+    public var isOngoing: Bool { self == .active || self == .pastDue }
+
     /// The label shown on Korean pages (the seed's wording where it had one).
     public var koreanLabel: String {
         switch self {

@@ -106,7 +106,7 @@ struct DashboardFigures: Equatable, Sendable {
 
     /// Σ over ACTIVE and PAST_DUE of the plan price spread over a month (quarterly ÷ 3, yearly ÷ 12), rounded once.
     static func mrr(_ groups: [RecurringGroup]) -> Int {
-        let total = groups.filter { $0.status == .active || $0.status == .pastDue }
+        let total = groups.filter { $0.status.isOngoing }
             .reduce(0.0) { $0 + monthlyRecurringRevenue(price: $1.price, cycle: $1.cycle) * Double($1.count) }
         return Int(total.rounded(.toNearestOrAwayFromZero))
     }

@@ -123,7 +123,7 @@ struct PaymentSettlement {
         guard payment.status == .pending || payment.status == .failed else { return .settled(payment) }
         guard let invoiceID = payment.invoiceID, let subscription = inputs.subscription else { return .surplus(payment) }
         if payment.isChange {
-            guard let invoice = inputs.invoice, invoice.status == .open, subscription.status == .active || subscription.status == .pastDue,
+            guard let invoice = inputs.invoice, invoice.status == .open, subscription.status.isOngoing,
                   subscription.currentPeriodIndex == invoice.periodIndex else { return .surplus(payment) }
             return .payChange(payment, invoice: invoice, subscription: subscription)
         }
@@ -236,7 +236,7 @@ struct PaymentSettlement {
             return
         }
         guard let subscription = try SubscriptionRepository(connection: connection).find(id: payment.subscriptionID),
-              subscription.status == .active || subscription.status == .pastDue,
+              subscription.status.isOngoing,
               subscription.failedAttempts == payment.attempt - 1 else { return }
         _ = try SubscriptionLifecycle(connection: connection, services: services, now: now)
             .apply(.renewalDeclined(periodIndex: payment.periodIndex), to: subscription)

@@ -41,7 +41,7 @@ struct Coupons {
                 guard let owned else { throw SubscriptionError.subscriptionNotFound }
                 try subscriptions.lock(id: owned.id)
                 guard let current = try subscriptions.find(id: owned.id) else { throw SubscriptionError.subscriptionNotFound }
-                guard [.pending, .active, .pastDue].contains(current.status) else { throw SubscriptionError.notActive }
+                guard !current.status.isFinal else { throw SubscriptionError.notActive }
                 try Coupons.redeem(code: code, on: current, planID: current.plan.id, appliedBy: staffID, connection: connection, now: now)
                 guard let saved = try subscriptions.find(id: current.id) else { throw SubscriptionError.subscriptionNotFound }
                 return saved

@@ -98,7 +98,7 @@ enum AccountPage {
         var next = "-"
         if s.status == .active && s.cancelAtPeriodEnd {
             next = "\(s.endDate.map { Format.date($0, zone) } ?? "")에 해지 예정 (더 이상 결제되지 않음)"
-        } else if let date = s.nextBillingDate, s.status == .active || s.status == .pastDue {
+        } else if let date = s.nextBillingDate, s.status.isOngoing {
             next = "\(Format.dateTime(date, zone)) · \(Won.format(s.scheduledPlan?.price ?? s.price))"
         }
         let cardText = s.hasCard ? "\(e(s.cardCompany ?? "카드")) \(e(s.cardNumber ?? ""))" : "등록된 카드 없음"
@@ -116,17 +116,16 @@ enum AccountPage {
             actions += "<a class=\"button primary\" href=\"/checkout/\(e(s.plan.id))\">결제 계속하기</a>"
         default: break
         }
-        if [.active, .pastDue].contains(s.status) {
+        if s.status.isOngoing {
             actions += "<button type=\"button\" class=\"button change-card-button\" data-customer-key=\"\(e(s.customerKey))\">카드 변경</button>"
         }
         let warning = s.status == .pastDue
             ? "<div class=\"alert error\">자동결제가 실패했습니다. 카드를 변경하면 바로 다시 결제를 시도합니다.</div>" : ""
-        let live = s.status == .active || s.status == .pastDue
         return """
         <article class="subscription-card" data-subscription-id="\(e(s.id))" data-status="\(e(s.status.rawValue))">
         <header><h2>\(e(s.plan.name))</h2><span class="badge status-\(e(s.status.rawValue))">\(e(s.status.koreanLabel))</span></header>
         \(warning)
-        \(live ? priceChangeBanner(s, csrf: csrf, zone: zone) : "")
+        \(s.status.isOngoing ? priceChangeBanner(s, csrf: csrf, zone: zone) : "")
         \(s.status == .active ? scheduledChange(s, csrf: csrf, zone: zone) : "")
         <dl>
         <dt>요금</dt><dd>\(e(s.pricedPlan.pricePhrase))</dd>

@@ -10,7 +10,7 @@ enum CheckoutPage {
                 throw HTTPError.notFound("요금제를 찾을 수 없습니다.", code: "PLAN_NOT_FOUND")
             }
             let current = try exchange.withDatabase { try SubscriptionRepository(connection: $0).forUser(user.id) }
-                .first { $0.status == .active || $0.status == .pastDue }
+                .first { $0.status.isOngoing }
             let e = HTML.escape
             let config = exchange.app.configuration
             let origin = exchange.publicOrigin

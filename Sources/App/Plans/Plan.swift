@@ -13,16 +13,19 @@ public struct Plan: Sendable, Equatable {
     public var features: [String]
     public var isActive: Bool
 
-    init(row: Row) throws {
-        id = row.string("id")
-        name = row.string("name")
-        planType = row.string("plan_type")
-        price = row.int("price")
-        currency = row.string("currency")
-        billingCycle = (try row.word("billing_cycle", as: BillingCycle.self)).rawValue
-        let parsed = try? JSON.parse(row.string("features"))
+    init(row: Row) throws { try self.init(row: row, prefix: "", id: row.string("id")) }
+
+    /// A plan selected alongside another table, its columns named `prefix` + column (`plan_name`, …).
+    init(row: Row, prefix: String, id: String) throws {
+        self.id = id
+        name = row.string(prefix + "name")
+        planType = row.string(prefix + "plan_type")
+        price = row.int(prefix + "price")
+        currency = row.string(prefix + "currency")
+        billingCycle = (try row.word(prefix + "billing_cycle", as: BillingCycle.self)).rawValue
+        let parsed = try? JSON.parse(row.string(prefix + "features"))
         features = parsed?.arrayValue?.compactMap(\.stringValue) ?? []
-        isActive = row.bool("is_active")
+        isActive = row.bool(prefix + "is_active")
     }
 
     public init(id: String, name: String, planType: String, price: Int, currency: String = "KRW", billingCycle: String,

@@ -212,7 +212,7 @@ struct PriceChanges {
             try connection.transaction {
                 let subscriptions = SubscriptionRepository(connection: connection)
                 guard let subscription = try subscriptions.find(id: subscriptionID, userID: user.id) else { throw SubscriptionError.subscriptionNotFound }
-                guard let pending = subscription.pendingPrice, subscription.status == .active || subscription.status == .pastDue else {
+                guard let pending = subscription.pendingPrice, subscription.status.isOngoing else {
                     throw SubscriptionError.noPendingPrice
                 }
                 guard pending.consent != .notRequired else { throw SubscriptionError.consentNotRequired }

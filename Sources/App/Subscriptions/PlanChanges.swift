@@ -72,8 +72,9 @@ struct PlanChanges {
               now < period.end else { throw SubscriptionError.renewalDue }
         let difference = Proration.difference(oldPrice: subscription.price, newPrice: plan.price, period: period, at: now)
         guard difference >= MinimumCharge.won else { return try switchCarrying(difference, subscription, to: plan) }
-        guard let sealed = subscription.sealedBillingKey else { throw SubscriptionError.cardRequired }
-        guard let billingKey = services.vault.open(sealed, subscriptionID: subscription.id) else { throw SubscriptionError.cardRequired }
+        guard let billingKey = subscription.sealedBillingKey.flatMap({ services.vault.open($0, subscriptionID: subscription.id) }) else {
+            throw SubscriptionError.cardRequired
+        }
         let orderName = "\(plan.name) 요금제 변경"
         let orderID = try recordChange(subscription, to: plan, period: period, difference: difference, orderName: orderName)
         let charger = Charger(database: database, services: services, logger: logger)

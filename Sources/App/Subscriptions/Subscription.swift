@@ -58,7 +58,7 @@ struct Subscription: Sendable {
     init(row: Row) throws {
         id = row.string("id")
         userID = row.string("user_id")
-        plan = Subscription.plan(row, prefix: "plan_", id: row.string("plan_id_"))
+        plan = try Plan(row: row, prefix: "plan_", id: row.string("plan_id_"))
         state = SubscriptionState(status: try row.word("status"), anchor: row.optionalInt("anchor_at").map(Date.init(unixSeconds:)),
                                   anchorIndex: row.int("anchor_index"), currentPeriodIndex: row.int("current_period"),
                                   cancelAtPeriodEnd: row.bool("cancel_at_period_end"), failedAttempts: row.int("failed_attempts"),
@@ -75,7 +75,7 @@ struct Subscription: Sendable {
         version = row.int("version")
         chargeBlocked = row.optionalString("charge_blocked")
         lockedPrice = row.optionalInt("price")
-        scheduledPlan = row.optionalString("scheduled_plan_id").map { Subscription.plan(row, prefix: "next_", id: $0) }
+        scheduledPlan = try row.optionalString("scheduled_plan_id").map { try Plan(row: row, prefix: "next_", id: $0) }
         balance = row.int("balance")
         pendingPrice = try row.optionalString("consent_id").map { id in
             PendingPrice(consentID: id, oldAmount: row.int("consent_old_amount"), amount: row.int("consent_new_amount"),
@@ -88,13 +88,6 @@ struct Subscription: Sendable {
                                  amountOff: row.optionalInt("cpn_amount_off"), periods: duration.periods(repeating: row.optionalInt("cpn_duration_periods")),
                                  periodsUsed: row.int("cpn_periods_used"))
         }
-    }
-
-    private static func plan(_ row: Row, prefix: String, id: String) -> Plan {
-        let features = (try? JSON.parse(row.string(prefix + "features")))?.arrayValue?.compactMap(\.stringValue) ?? []
-        return Plan(id: id, name: row.string(prefix + "name"), planType: row.string(prefix + "plan_type"), price: row.int(prefix + "price"),
-                    currency: row.string(prefix + "currency"), billingCycle: row.string(prefix + "billing_cycle"), features: features,
-                    isActive: row.bool(prefix + "is_active"))
     }
 
     /// What the next period costs before lines carried from changes: the locked price, or the plan's while unpaid.
@@ -139,7 +132,7 @@ struct Subscription: Sendable {
                 "price": .int(price),
                 "scheduled_change": scheduledPlan.map { ["plan": $0.json, "at": time(endDate)] } ?? .null,
                 "coupon": coupon?.json ?? .null,
-                "pending_price": (state.status == .active || state.status == .pastDue ? pendingPrice?.json(zone: zone) : nil) ?? .null]
+                "pending_price": (state.status.isOngoing ? pendingPrice?.json(zone: zone) : nil) ?? .null]
     }
 }
 

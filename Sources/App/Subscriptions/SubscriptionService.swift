@@ -35,7 +35,7 @@ struct SubscriptionService {
                 guard let plan = try PlanRepository(connection: connection).find(id: planID), plan.isActive else { throw SubscriptionError.planNotFound }
                 let subscriptions = SubscriptionRepository(connection: connection)
                 let mine = try subscriptions.forUser(user.id)
-                if mine.contains(where: { $0.status == .active || $0.status == .pastDue }) { throw SubscriptionError.alreadySubscribed }
+                if mine.contains(where: { $0.status.isOngoing }) { throw SubscriptionError.alreadySubscribed }
                 if let pending = mine.first(where: { $0.status == .pending }) {
                     if pending.plan.id != plan.id { try movePendingPlan(pending, to: plan, connection) }
                     guard let moved = try subscriptions.find(id: pending.id) else { throw SubscriptionError.subscriptionNotFound }
@@ -256,7 +256,7 @@ struct SubscriptionService {
         guard !authKey.isEmpty, authKey.utf8.count <= 300 else { throw SubscriptionError.invalidField(name: "auth_key", message: "auth_key가 올바르지 않습니다.") }
         guard let subscription = try database.withConnection({ try SubscriptionRepository(connection: $0).find(customerKey: customerKey, userID: user.id) })
         else { throw SubscriptionError.subscriptionNotFound }
-        guard [.pending, .active, .pastDue].contains(subscription.status) else { throw SubscriptionError.notActive }
+        guard !subscription.status.isFinal else { throw SubscriptionError.notActive }
         let billing: TossBilling
         do {
             billing = try services.toss.issueBillingKey(authKey: authKey, customerKey: customerKey,
@@ -345,7 +345,7 @@ struct SubscriptionService {
     /// renewal charge still at Toss that turns out approved is refunded (its invoice is void by then).
     func cancel(user: User, subscriptionID: String, atPeriodEnd: Bool) throws -> Subscription {
         try transition(user: user, subscriptionID: subscriptionID) { subscription in
-            guard subscription.status == .active || subscription.status == .pastDue else { throw SubscriptionError.notActive }
+            guard subscription.status.isOngoing else { throw SubscriptionError.notActive }
             return atPeriodEnd && subscription.status == .active ? .cancelAtPeriodEnd : .cancelNow(at: now)
         } refused: { SubscriptionError.notActive }
     }
